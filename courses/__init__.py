@@ -1,0 +1,1 @@
+"""Imported district data: schools, terms, courses, sections, people, assignments and grades."""

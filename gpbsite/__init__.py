@@ -1,0 +1,1 @@
+"""The GPB district dashboard Django project."""
