@@ -80,6 +80,12 @@ class Course(CanvasRow):
     workflow_state = models.CharField(max_length=20, choices=State.choices)
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
+    grades_read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Start of the last import that read this course's grades; the next "
+        "incremental import asks Canvas only for grades graded since then.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,97 @@
+"""`manage.py demo`: the first look — a simulated district, imported, browsable in the admin."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sync.importer import district_import
+from sync.schedules import schedules_apply
+
+DEMO_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, serve the simulated district, import it, create a demo admin login, then serve "
+        "the admin at http://127.0.0.1:8000 with a django-q2 worker, until Ctrl-C."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size", default="small", choices=["small", "district", "large"])
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--sandbox-port", type=int, default=8765)
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # The sandbox is only ever used by the demo, benchmarks and tests.
+        from sandbox.generator import District
+        from sandbox.server import SandboxServer
+
+        self.stdout.write("1/4 Preparing the database ...")
+        call_command("migrate", interactive=False, verbosity=0)
+
+        self.stdout.write(f"2/4 Serving a simulated '{options['size']}' district ...")
+        sandbox = SandboxServer(
+            District(options["size"], seed=options["seed"]),
+            port=options["sandbox_port"],
+            token=settings.CANVAS_TOKEN,
+        )
+        try:
+            sandbox.start()
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot serve the sandbox on port {options['sandbox_port']} ({exc}); "
+                f"stop whatever uses it or pass --sandbox-port."
+            ) from exc
+        settings.CANVAS_BASE_URL = sandbox.url
+        worker = None
+        try:
+            self.stdout.write(f"   Canvas sandbox at {sandbox.url}")
+            self.stdout.write("3/4 Importing it from the sandbox's Canvas API ...")
+            run = district_import(full=True, requested_by="make demo")
+            self.stdout.write(
+                f"   import #{run.pk} {run.get_status_display()}: {run.courses_done} courses, "
+                + ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
+            )
+            for error in run.errors.all():
+                self.stdout.write(f"   course {error.course_canvas_id}: {error.message}")
+
+            schedules_apply()
+            password = self._demo_admin()
+            worker = self._start_worker(sandbox.url)
+            self.stdout.write("4/4 Serving the dashboard. Sign in with:")
+            self.stdout.write(self.style.SUCCESS(f"   http://127.0.0.1:{options['port']}/admin/"))
+            self.stdout.write(self.style.SUCCESS(f"   user {DEMO_USERNAME}  password {password}"))
+            self.stdout.write(
+                "   (a django-q2 worker runs the hourly import schedule; Ctrl-C stops all)"
+            )
+            call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=20)
+            sandbox.stop()
+
+    def _demo_admin(self) -> str:
+        """A superuser with a fresh random password, printed once."""
+        password = secrets.token_urlsafe(9)
+        user, _ = get_user_model().objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "admin@example.org"}
+        )
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return password
+
+    def _start_worker(self, canvas_url: str) -> subprocess.Popen:
+        env = {**os.environ, "CANVAS_BASE_URL": canvas_url}
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        return subprocess.Popen([sys.executable, str(manage), "qcluster"], env=env)

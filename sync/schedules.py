@@ -1,0 +1,38 @@
+"""Every recurring job, declared once and applied idempotently by `manage.py setup_schedules`."""
+
+from dataclasses import dataclass, field
+
+from django_q.models import Schedule
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: str
+    cron: str
+    kwargs: dict = field(default_factory=dict)
+
+
+JOBS = [
+    Job("Canvas import (incremental, hourly)", "sync.tasks.import_canvas", "15 * * * *"),
+    Job("Canvas import (full, nightly)", "sync.tasks.import_canvas", "30 1 * * *", {"full": True}),
+]
+
+
+def schedules_apply() -> list[tuple[str, bool]]:
+    """Create or update every job's schedule; returns (name, created) for each."""
+    applied = []
+    for job in JOBS:
+        _, created = Schedule.objects.update_or_create(
+            name=job.name,
+            defaults={
+                "func": job.func,
+                # django-q2 keeps kwargs as text and reads it back with ast.literal_eval.
+                "kwargs": repr(job.kwargs) if job.kwargs else None,
+                "schedule_type": Schedule.CRON,
+                "cron": job.cron,
+                "repeats": -1,
+            },
+        )
+        applied.append((job.name, created))
+    return applied
