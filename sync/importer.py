@@ -66,6 +66,7 @@ class CourseResult:
     canvas_id: int | None
     name: str
     counts: Counter = field(default_factory=Counter)
+    requests: int = 0
     error: str | None = None
     fatal: CanvasError | None = None
 
@@ -92,49 +93,87 @@ def district_import(
     requested_by: str = "",
     on_progress: ProgressCallback | None = None,
 ) -> ImportRun:
-    """Import the district (or only ``course_ids``) now, and return the finished ImportRun."""
-    wanted = sorted(set(course_ids or []))
-    run = ImportRun.objects.create(
-        kind=ImportRun.Kind.FULL if full else ImportRun.Kind.INCREMENTAL,
-        requested_by=requested_by,
-        started_at=timezone.now(),
-        course_filter=wanted,
-    )
-    own_client = client is None
-    client = client or canvas_client()
-    requests_before = client.requests_made
+    """Import the district (or only ``course_ids``) now, in this process; return the finished run.
+
+    Courses are imported by ``concurrency`` threads, each with its own Canvas client (and so its
+    own keep-alive connection and request count). A ``client`` passed in is shared by all.
+    """
+    run = _run_create(full=full, course_ids=course_ids, requested_by=requested_by)
+    top_client = client or canvas_client()
+    fatal: CanvasError | None = None
     try:
-        _import_into(
-            run, client, full=full, wanted=wanted, concurrency=concurrency, on_progress=on_progress
+        items = _run_prepare(run, top_client)
+        known = _known_parents()
+        started = time.monotonic()
+        make_client = (lambda: client) if client else canvas_client
+        jobs = _results(
+            items,
+            lambda c, item: _course_job(run, c, item, known),
+            make_client,
+            concurrency or settings.IMPORT_CONCURRENCY,
+            close_clients=client is None,
         )
-    except CanvasError as exc:
-        run.status = ImportRun.Status.FAILED
-        run.message = str(exc)
+        last_report = 0.0
+        for result in jobs:
+            run = _run_record(run.pk, result)
+            fatal = fatal or result.fatal
+            now = time.monotonic()
+            if on_progress and (now - last_report >= PROGRESS_EVERY_SECONDS or run.finished_at):
+                last_report = now
+                on_progress(_progress(run, now - started))
     except Exception as exc:
-        logger.exception("Import #%s failed", run.pk)
-        run.status = ImportRun.Status.FAILED
-        run.message = f"Unexpected error: {exc}"
+        fatal = exc
     finally:
-        run.http_requests = client.requests_made - requests_before
-        run.finished_at = timezone.now()
-        run.save()
-        if own_client:
-            client.close()
+        if client is None:
+            top_client.close()
+    return _run_finish(run.pk, fatal)
+
+
+def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
+    """Start an import that fans out to django-q2: one task per course, on any worker host."""
+    from django_q.tasks import async_task
+
+    run = _run_create(full=full, course_ids=None, requested_by=requested_by)
+    try:
+        with canvas_client() as client:
+            items = _run_prepare(run, client)
+    except Exception as exc:
+        return _run_finish(run.pk, exc)
+    if not items:
+        return _run_finish(run.pk, None)
+    for item in items:
+        async_task("sync.tasks.import_course", run.pk, item, group=f"import-{run.pk}")
     return run
 
 
-def _import_into(
-    run: ImportRun,
-    client: CanvasClient,
-    *,
-    full: bool,
-    wanted: list[int],
-    concurrency: int | None,
-    on_progress: ProgressCallback | None,
-) -> None:
+def import_course_in_run(*, run_id: int, item: dict) -> ImportRun:
+    """One course of a fanned-out import; the last course to finish closes the run."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.finished_at:  # the run was stopped (e.g. the token was rejected): nothing to do
+        return run
+    with canvas_client() as client:
+        result = _course_job(run, client, item, _known_parents())
+    run = _run_record(run_id, result)
+    if result.fatal:
+        return _run_finish(run_id, result.fatal)
+    return run
+
+
+def _run_create(*, full: bool, course_ids: Iterable[int] | None, requested_by: str) -> ImportRun:
+    return ImportRun.objects.create(
+        kind=ImportRun.Kind.FULL if full else ImportRun.Kind.INCREMENTAL,
+        requested_by=requested_by,
+        started_at=timezone.now(),
+        course_filter=sorted(set(course_ids or [])),
+    )
+
+
+def _run_prepare(run: ImportRun, client: CanvasClient) -> list[dict]:
+    """Import schools and terms, list the courses to import, and set the run's total."""
     root = settings.CANVAS_ACCOUNT_ID
     now = run.started_at
-    counts: Counter = Counter()
+    wanted = run.course_filter
+    requests_before = client.requests_made
 
     account_rows = [(root, None, f"District (account {root})", None, False)]
     account_rows += [rows.account_row(a) for a in _items(client.sub_accounts(root))]
@@ -151,6 +190,7 @@ def _import_into(
                 continue  # the course itself will still import, without a term
             known_terms.add(term_rows[-1][0])
 
+    listed = {i.get("id") for i in course_items if isinstance(i, dict)} - {None}
     with transaction.atomic():
         # The sub-accounts list omits the root itself, so its row is made up above.
         bulk_upsert(Account, rows.ACCOUNT_COLUMNS, account_rows, now=now)
@@ -158,88 +198,60 @@ def _import_into(
         if not wanted:
             mark_deleted(Account.objects.all(), {r[0] for r in account_rows})
             mark_deleted(Term.objects.all(), known_terms)
-    counts.update(accounts=len(account_rows), terms=len(term_rows))
+            gone = Course.objects.filter(deleted=False).exclude(canvas_id__in=listed)
+            gone.update(deleted=True, workflow_state=Course.State.DELETED)
 
+    failed = 0
     if wanted:
-        listed = {item.get("id") for item in course_items if isinstance(item, dict)}
-        missing = [cid for cid in wanted if cid not in listed]
         course_items = [i for i in course_items if isinstance(i, dict) and i.get("id") in wanted]
-        for cid in missing:
+        for cid in sorted(set(wanted) - listed):
+            failed += 1
             ImportRunError.objects.create(
                 run=run,
                 course_canvas_id=cid,
                 message=f"Canvas did not list course {cid} in account {root}; check the id.",
             )
-        run.courses_failed = len(missing)
-    else:
-        listed = {i.get("id") for i in course_items if isinstance(i, dict)} - {None}
-        gone = Course.objects.filter(deleted=False).exclude(canvas_id__in=listed)
-        gone.update(deleted=True, workflow_state=Course.State.DELETED)
+    run.courses_total = len(course_items) + failed
+    run.courses_failed = failed
+    run.counts = {"accounts": len(account_rows), "terms": len(term_rows)}
+    run.http_requests = client.requests_made - requests_before
+    run.save(update_fields=["courses_total", "courses_failed", "counts", "http_requests"])
+    return course_items
 
-    run.courses_total = len(course_items) + run.courses_failed
-    run.counts = dict(counts)
-    run.save()
 
-    read_at = dict(Course.objects.values_list("canvas_id", "grades_read_at"))
-    known_accounts = {r[0] for r in account_rows}
+def _known_parents() -> tuple[set[int], set[int]]:
+    """Canvas ids of the live accounts and terms a course may point at."""
+    accounts = set(Account.objects.filter(deleted=False).values_list("canvas_id", flat=True))
+    terms = set(Term.objects.values_list("canvas_id", flat=True))
+    return accounts, terms
 
-    def job(item: dict) -> CourseResult:
-        cid = item.get("id") if isinstance(item, dict) else None
-        since = None if full else read_at.get(cid)
-        return course_import(
-            client=client,
-            item=item,
-            started_at=now,
-            graded_since=since - GRADED_SINCE_MARGIN if since else None,
-            known_accounts=known_accounts,
-            known_terms=known_terms,
+
+def _course_job(
+    run: ImportRun, client: CanvasClient, item: dict, known: tuple[set[int], set[int]]
+) -> CourseResult:
+    cid = item.get("id") if isinstance(item, dict) else None
+    since = None
+    if run.kind == ImportRun.Kind.INCREMENTAL and isinstance(cid, int):
+        since = (
+            Course.objects.filter(canvas_id=cid).values_list("grades_read_at", flat=True).first()
         )
+    before = client.requests_made
+    result = course_import(
+        client=client,
+        item=item,
+        started_at=run.started_at,
+        graded_since=since - GRADED_SINCE_MARGIN if since else None,
+        known_accounts=known[0],
+        known_terms=known[1],
+    )
+    result.requests = client.requests_made - before
+    return result
 
-    _run_courses(run, client, course_items, job, counts, concurrency, on_progress)
 
-
-def _run_courses(
-    run: ImportRun,
-    client: CanvasClient,
-    items: list[dict],
-    job: Callable[[dict], CourseResult],
-    counts: Counter,
-    concurrency: int | None,
-    on_progress: ProgressCallback | None,
-) -> None:
-    """Run ``job`` for every course, ``concurrency`` at a time, recording results as they come."""
-    started = time.monotonic()
-    requests_before = client.requests_made
-    last_report = 0.0
-    fatal: CanvasError | None = None
-
-    def report(*, force: bool = False) -> None:
-        nonlocal last_report
-        now = time.monotonic()
-        if not force and now - last_report < PROGRESS_EVERY_SECONDS:
-            return
-        last_report = now
-        run.counts = dict(counts)
-        run.http_requests = client.requests_made - requests_before
-        ImportRun.objects.filter(pk=run.pk).update(
-            courses_done=run.courses_done,
-            courses_failed=run.courses_failed,
-            counts=run.counts,
-            http_requests=run.http_requests,
-        )
-        if on_progress:
-            on_progress(
-                Progress(
-                    courses_total=run.courses_total,
-                    courses_done=run.courses_done,
-                    courses_failed=run.courses_failed,
-                    rows=sum(v for k, v in counts.items() if k not in ("accounts", "terms")),
-                    elapsed=now - started,
-                    http_requests=run.http_requests,
-                )
-            )
-
-    for result in _results(items, job, concurrency or settings.IMPORT_CONCURRENCY):
+def _run_record(run_id: int, result: CourseResult) -> ImportRun:
+    """Add one course's outcome to the run, under a row lock (workers may finish together)."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
         if result.error:
             run.courses_failed += 1
             ImportRunError.objects.create(
@@ -250,31 +262,68 @@ def _run_courses(
             )
         else:
             run.courses_done += 1
+            counts = Counter(run.counts)
             counts.update(result.counts)
-        fatal = fatal or result.fatal
-        report()
-    report(force=True)
+            run.counts = dict(counts)
+        run.http_requests += result.requests
+        run.save(update_fields=["courses_done", "courses_failed", "counts", "http_requests"])
+    if run.courses_done + run.courses_failed >= run.courses_total:
+        return _run_finish(run_id, None)
+    return run
 
-    if fatal is not None:
-        run.status = ImportRun.Status.FAILED
-        run.message = str(fatal)
-    elif run.courses_failed:
-        run.status = ImportRun.Status.PARTIAL
-        run.message = f"{run.courses_failed} of {run.courses_total} courses failed to import."
-    else:
-        run.status = ImportRun.Status.SUCCEEDED
+
+def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
+    """Close the run once (the status says how it went); later calls leave it as it is."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.finished_at:
+            return run
+        if isinstance(fatal, CanvasError | rows.BadCanvasData):
+            run.status, run.message = ImportRun.Status.FAILED, str(fatal)
+        elif fatal is not None:
+            logger.error("Import #%s failed", run_id, exc_info=fatal)
+            run.status, run.message = ImportRun.Status.FAILED, f"Unexpected error: {fatal}"
+        elif run.courses_failed:
+            run.status = ImportRun.Status.PARTIAL
+            run.message = f"{run.courses_failed} of {run.courses_total} courses failed to import."
+        else:
+            run.status = ImportRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "message", "finished_at"])
+    return run
+
+
+def _progress(run: ImportRun, elapsed: float) -> Progress:
+    return Progress(
+        courses_total=run.courses_total,
+        courses_done=run.courses_done,
+        courses_failed=run.courses_failed,
+        rows=sum(v for k, v in run.counts.items() if k not in ("accounts", "terms")),
+        elapsed=elapsed,
+        http_requests=run.http_requests,
+    )
 
 
 def _results(
-    items: list[dict], job: Callable[[dict], CourseResult], concurrency: int
+    items: list[dict],
+    job: Callable[[CanvasClient, dict], CourseResult],
+    make_client: Callable[[], CanvasClient],
+    concurrency: int,
+    *,
+    close_clients: bool,
 ) -> Iterator[CourseResult]:
     """Yield each course's result as it finishes; stop early after a fatal error."""
     if concurrency <= 1:
-        for item in items:
-            result = job(item)
-            yield result
-            if result.fatal:
-                return
+        client = make_client()
+        try:
+            for item in items:
+                result = job(client, item)
+                yield result
+                if result.fatal:
+                    return
+        finally:
+            if close_clients:
+                client.close()
         return
 
     todo: queue.SimpleQueue = queue.SimpleQueue()
@@ -284,14 +333,17 @@ def _results(
     stop = threading.Event()
 
     def worker() -> None:
+        client = make_client()
         try:
             while not stop.is_set():
                 try:
                     item = todo.get_nowait()
                 except queue.Empty:
                     return
-                done.put(job(item))
+                done.put(job(client, item))
         finally:
+            if close_clients:
+                client.close()
             connections.close_all()  # this thread's own connections
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]

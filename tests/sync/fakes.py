@@ -190,6 +190,12 @@ class FakeCanvas:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> "FakeCanvas":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
 
 def small_district() -> FakeCanvas:
     """Two schools, two courses of two sections, three assignments, four students."""

@@ -277,3 +277,28 @@ def test_an_assignment_whose_group_vanished_is_kept_without_a_group():
     run_import(canvas, full=True)
 
     assert Assignment.objects.get(canvas_id=1099).group_id is None
+
+
+def test_a_scheduled_import_fans_out_one_task_per_course_and_closes_the_run(monkeypatch):
+    canvas = small_district()
+    monkeypatch.setattr("sync.importer.canvas_client", lambda: canvas)
+    from sync.tasks import import_canvas
+
+    message = import_canvas(full=True)  # the test settings run django-q2 tasks inline
+
+    run = ImportRun.objects.get()
+    assert message == f"import #{run.pk} started: 2 courses queued"
+    assert run.status == ImportRun.Status.SUCCEEDED and run.finished_at
+    assert run.courses_done == 2
+    assert run.counts["submissions"] == 24
+    assert Submission.objects.count() == 24
+
+
+def test_a_scheduled_import_leaves_a_running_import_alone():
+    from django.utils import timezone
+
+    from sync.tasks import import_canvas
+
+    running = ImportRun.objects.create(kind="full", started_at=timezone.now())
+
+    assert import_canvas() == f"skipped: import #{running.pk} is still running"
