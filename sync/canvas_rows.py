@@ -119,11 +119,14 @@ class BadCanvasData(ValueError):
 
 
 def _id(item: Any, what: str) -> int:
+    article = "an" if what[0] in "aeiou" else "a"
     if not isinstance(item, dict):
-        raise BadCanvasData(f"Canvas sent a {what} that is not a JSON object: {str(item)[:60]!r}")
+        raise BadCanvasData(
+            f"Canvas sent {article} {what} that is not a JSON object: {str(item)[:60]!r}"
+        )
     value = item.get("id")
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise BadCanvasData(f"Canvas sent a {what} without a valid id: {_preview(item)}")
+        raise BadCanvasData(f"Canvas sent {article} {what} without a valid id: {_preview(item)}")
     return int(value)
 
 

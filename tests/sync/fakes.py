@@ -3,8 +3,6 @@
 from collections.abc import Iterator
 from datetime import datetime
 
-from sync.canvas import CanvasError
-
 
 def sub_account(cid: int, name: str = "", parent: int = 1, sis: str | None = None) -> dict:
     return {

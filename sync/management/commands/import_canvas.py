@@ -63,8 +63,9 @@ class Command(BaseCommand):
 
     def _print_summary(self, run: ImportRun) -> None:
         duration = run.duration_seconds or 0.0
+        status = run.get_status_display().lower()
         self.stdout.write(
-            f"Import #{run.pk} ({run.kind}) {run.get_status_display()} in {duration:.1f} s: "
+            f"Import #{run.pk} ({run.kind}) {status} in {duration:.1f} s: "
             f"{run.courses_done} of {run.courses_total} courses imported, "
             f"{run.courses_failed} failed, {run.http_requests:,} Canvas requests."
         )
