@@ -240,14 +240,30 @@ class AssignmentOverride(CanvasRow):
 
 
 class Submission(CanvasRow):
+    # The largest table (a million rows per district). Its foreign keys carry no database
+    # constraint: per-row constraint triggers would triple the cost of every import, and the
+    # importer only writes grades whose assignment and student it has just written.
     course = models.ForeignKey(
-        Course, to_field="canvas_id", on_delete=models.CASCADE, related_name="submissions"
+        Course,
+        to_field="canvas_id",
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        related_name="submissions",
     )
     assignment = models.ForeignKey(
-        Assignment, to_field="canvas_id", on_delete=models.CASCADE, related_name="submissions"
+        Assignment,
+        to_field="canvas_id",
+        db_constraint=False,
+        db_index=False,  # the (assignment, student) index serves lookups by assignment
+        on_delete=models.CASCADE,
+        related_name="submissions",
     )
     student = models.ForeignKey(
-        Person, to_field="canvas_id", on_delete=models.CASCADE, related_name="submissions"
+        Person,
+        to_field="canvas_id",
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        related_name="submissions",
     )
     score = models.FloatField(null=True, blank=True)
     grade = models.TextField(null=True, blank=True)
