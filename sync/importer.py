@@ -36,6 +36,7 @@ from sync import canvas_rows as rows
 from sync.bulk import bulk_upsert, mark_deleted
 from sync.canvas import CanvasClient, CanvasError
 from sync.models import ImportRun, ImportRunError
+from sync.violations import violations_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,9 @@ def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
             run.status = ImportRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at"])
+    if run.status != ImportRun.Status.FAILED or run.courses_done:
+        # What was imported is evaluated at once, so the dashboard never shows stale findings.
+        violations_refresh(course_ids=run.course_filter or None)
     return run
 
 

@@ -62,3 +62,134 @@ class ImportRunError(models.Model):
 
     def __str__(self) -> str:
         return f"course {self.course_canvas_id}: {self.message[:80]}"
+
+
+class DistrictPolicy(models.Model):
+    """The district's GPB policy: one row, edited in the admin; changing it re-evaluates."""
+
+    name_max_length = models.PositiveIntegerField(
+        help_text="Longest assignment name Infinite Campus accepts (30 in most districts)."
+    )
+    sync_window_days = models.PositiveIntegerField(
+        help_text="Only grades graded within this many days are passed back."
+    )
+    allow_section_due_dates = models.BooleanField(
+        default=True,
+        help_text="Sections of one assignment may have different due dates (each section its "
+        "own line item). Off: every assigned section must share one due date.",
+    )
+    remove_unsynced_line_items = models.BooleanField(
+        default=True,
+        help_text="When an assignment stops syncing after it was sent, mark its Infinite Campus "
+        "line item 'tobedeleted' on the next passback.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "district policy"
+        verbose_name_plural = "district policy"
+
+    def __str__(self) -> str:
+        return "District GPB policy"
+
+
+class RuleSetting(models.Model):
+    """Per-rule switch and severity override of the district policy."""
+
+    class Severity(models.TextChoices):
+        BLOCKING = "blocking"
+        WARNING = "warning"
+        INFO = "info"
+
+    policy = models.ForeignKey(DistrictPolicy, on_delete=models.CASCADE, related_name="rules")
+    rule = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        blank=True,
+        default="",
+        help_text="Leave blank for the rule book's default severity.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "rule"], name="one_setting_per_rule")
+        ]
+
+    def __str__(self) -> str:
+        return self.rule
+
+
+class Violation(models.Model):
+    """One GPB rule firing on a course, an assignment or one section of an assignment.
+
+    A row is open while the rule keeps firing (``last_seen`` bumps on every refresh) and gets
+    ``resolved_at`` when it stops; if it fires again later, a new row opens. ``key`` identifies
+    the finding across refreshes; at most one open row per key.
+    """
+
+    key = models.CharField(max_length=120)
+    rule = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=RuleSetting.Severity.choices)
+    course = models.ForeignKey(
+        "courses.Course", to_field="canvas_id", on_delete=models.CASCADE, related_name="violations"
+    )
+    assignment = models.ForeignKey(
+        "courses.Assignment",
+        to_field="canvas_id",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="violations",
+    )
+    section = models.ForeignKey(
+        "courses.Section",
+        to_field="canvas_id",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="violations",
+    )
+    # Copied from the course so the admin filters on one table, without joins, at a million rows.
+    school = models.ForeignKey(
+        "courses.Account", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+    )
+    term = models.ForeignKey(
+        "courses.Term",
+        to_field="canvas_id",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    message = models.TextField()
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-first_seen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_violation_per_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["resolved_at", "rule"]),
+            models.Index(fields=["resolved_at", "severity"]),
+            models.Index(fields=["school", "resolved_at"]),
+            models.Index(fields=["term", "resolved_at"]),
+            models.Index(fields=["course", "resolved_at"]),
+            models.Index(fields=["-first_seen"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on course {self.course_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
