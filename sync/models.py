@@ -185,6 +185,20 @@ class Violation(models.Model):
             models.Index(fields=["term", "resolved_at"]),
             models.Index(fields=["course", "resolved_at"]),
             models.Index(fields=["-first_seen"]),
+            # Compliance asks "has this assignment (or its course) an open blocking violation?"
+            # for every synced assignment; these partial indexes answer it without the history.
+            models.Index(
+                fields=["assignment"],
+                condition=models.Q(resolved_at__isnull=True, severity="blocking"),
+                name="open_blocking_by_assignment",
+            ),
+            models.Index(
+                fields=["course"],
+                condition=models.Q(
+                    resolved_at__isnull=True, severity="blocking", assignment__isnull=True
+                ),
+                name="open_blocking_course_wide",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,3 +207,30 @@ class Violation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class ComplianceSample(models.Model):
+    """Compliance at one refresh, for the district (school empty) or one school: the trend."""
+
+    taken_at = models.DateTimeField(db_index=True)
+    school = models.ForeignKey(
+        "courses.Account",
+        to_field="canvas_id",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    synced = models.IntegerField(help_text="Synced assignments.")
+    compliant = models.IntegerField(help_text="Synced assignments with no blocking violation.")
+
+    class Meta:
+        ordering = ["taken_at"]
+        indexes = [models.Index(fields=["school", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.compliant}/{self.synced} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rate(self) -> float | None:
+        return self.compliant / self.synced if self.synced else None

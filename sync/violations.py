@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from courses.models import Assignment, AssignmentOverride, Course, Section, Submission
 from sync import rules
+from sync.compliance import compliance_sample_take
 from sync.models import Violation
 from sync.policy import policy_for_rules, policy_get
 
@@ -57,6 +58,7 @@ def violations_refresh(
             findings.extend((f, meta) for f in rules.evaluate_course(course, policy, now))
         _persist(chunk, findings, now, summary)
         summary.courses += len(chunk)
+    compliance_sample_take(now)
     return summary
 
 
