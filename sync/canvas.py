@@ -110,6 +110,11 @@ class CanvasClient:
         with self._lock:
             return self._requests_made
 
+    @property
+    def requests_made_here(self) -> int:
+        """HTTP requests sent so far by the calling thread (a course worker's own share)."""
+        return getattr(self._local, "requests_made", 0)
+
     def get_pages(
         self, path: str, params: Params | None = None, *, key: str | None = None
     ) -> Iterator[list[dict]]:
@@ -255,6 +260,7 @@ class CanvasClient:
         return response
 
     def _count_request(self) -> None:
+        self._local.requests_made = self.requests_made_here + 1
         with self._lock:
             self._requests_made += 1
 

@@ -236,7 +236,7 @@ def _course_job(
         since = (
             Course.objects.filter(canvas_id=cid).values_list("grades_read_at", flat=True).first()
         )
-    before = client.requests_made
+    before = client.requests_made_here
     result = course_import(
         client=client,
         item=item,
@@ -245,7 +245,7 @@ def _course_job(
         known_accounts=known[0],
         known_terms=known[1],
     )
-    result.requests = client.requests_made - before
+    result.requests = client.requests_made_here - before
     return result
 
 

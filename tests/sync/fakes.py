@@ -185,6 +185,10 @@ class FakeCanvas:
             ]
         return self._pages("submissions", course_id, items)
 
+    @property
+    def requests_made_here(self) -> int:
+        return self.requests_made
+
     def close(self) -> None:
         pass
 
