@@ -1,0 +1,1 @@
+"""The read/write REST API (Django REST framework) under /api/v1/."""
