@@ -57,8 +57,9 @@ class Command(BaseCommand):
             self.stdout.write(f"   Canvas sandbox at {sandbox.url}")
             self.stdout.write("3/4 Importing it from the sandbox's Canvas API ...")
             run = district_import(full=True, requested_by="make demo")
+            status = run.get_status_display().lower()
             self.stdout.write(
-                f"   import #{run.pk} {run.get_status_display().lower()}: {run.courses_done} courses, "
+                f"   import #{run.pk} {status}: {run.courses_done} courses, "
                 + ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
             )
             for error in run.errors.all():
