@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         from sandbox.generator import District
         from sandbox.server import SandboxServer
 
+        # A plain `kill` (SIGTERM) must also stop the worker and the sandbox: exit through
+        # the finally blocks below instead of dying on the spot.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write("1/4 Preparing the database ...")
         call_command("migrate", interactive=False, verbosity=0)
 
@@ -78,7 +82,11 @@ class Command(BaseCommand):
         finally:
             if worker is not None:
                 worker.terminate()
-                worker.wait(timeout=20)
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()  # the cluster waits for busy tasks; a demo need not
+                    worker.wait()
             sandbox.stop()
 
     def _demo_admin(self) -> str:
