@@ -17,6 +17,8 @@ from urllib.parse import unquote
 from sandbox.canvas_api import CanvasApp
 from sandbox.faults import FAULT_KINDS, DropConnection, FaultInjector
 from sandbox.generator import District
+from sandbox.ic_api import TOKEN_PATH, V11_ROOT, V12_ROOT, IcApp, is_ic_path
+from sandbox.ic_faults import IcFaultInjector
 from sandbox.stats import ServerStats
 from sandbox.throttle import LeakyBucket
 
@@ -161,8 +163,12 @@ class _HTTPServer(socketserver.ThreadingTCPServer):
 
 
 class SandboxServer:
-    """The simulated Canvas on 127.0.0.1. `with SandboxServer(District()) as server: server.url`.
+    """The simulated Canvas and Infinite Campus on one port of 127.0.0.1.
 
+    `with SandboxServer(District()) as server: server.url, server.sis_base_url`. `server.app`
+    is the Canvas app, `server.ic` the IC app (`server.ic.store` holds what IC accepted).
+    `faults` applies to both unless `faults_canvas` / `faults_ic` say otherwise; `fault_kinds`
+    likewise unless `ic_fault_kinds` does (only IC knows "applied_drop").
     Setting it up points the district's assignment `html_url`s at this server.
     """
 
@@ -184,19 +190,47 @@ class SandboxServer:
         throttle_preflight: float = 10.0,
         request_cost: float = 0.05,
         verbose: bool = False,
+        faults_canvas: float | None = None,
+        faults_ic: float | None = None,
+        ic_fault_kinds: tuple[str, ...] | None = None,
+        sis_client_id: str = "sandbox-client",
+        sis_client_secret: str = "sandbox-secret",
+        sis_vendor_key: str | None = None,
+        sis_vendor_secret: str | None = None,
+        sis_token_ttl: float = 3600.0,
+        sis_locked_classes: tuple[str, ...] = (),
+        sis_max_in_flight: int = 0,
     ) -> None:
         self.district = district
         self.host = host
         self.port = port
         self.verbose = verbose
         self.stats = ServerStats()
+        seed = district.seed if fault_seed is None else fault_seed
+        self.ic = IcApp(
+            district,
+            client_id=sis_client_id,
+            client_secret=sis_client_secret,
+            vendor_key=sis_vendor_key,
+            vendor_secret=sis_vendor_secret,
+            token_ttl=sis_token_ttl,
+            locked_classes=sis_locked_classes,
+            faults=IcFaultInjector(
+                faults if faults_ic is None else faults_ic,
+                seed=seed,
+                kinds=fault_kinds if ic_fault_kinds is None else ic_fault_kinds,
+                slow_delay=slow_delay,
+                retry_after=fault_retry_after,
+            ),
+            max_in_flight=sis_max_in_flight,
+        )
         self.app = CanvasApp(
             district,
             token=token,
             throttle=LeakyBucket(throttle_capacity, throttle_leak_rate, throttle_preflight),
             faults=FaultInjector(
-                faults,
-                seed=district.seed if fault_seed is None else fault_seed,
+                faults if faults_canvas is None else faults_canvas,
+                seed=seed,
                 kinds=fault_kinds,
                 slow_delay=slow_delay,
                 retry_after=fault_retry_after,
@@ -216,15 +250,33 @@ class SandboxServer:
         return f"http://{host}:{port}"
 
     @property
+    def sis_base_url(self) -> str:
+        """The OneRoster 1.2 gradebook root (SIS_BASE_URL)."""
+        return self.url + V12_ROOT
+
+    @property
+    def sis_v11_base_url(self) -> str:
+        return self.url + V11_ROOT
+
+    @property
+    def sis_token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    @property
     def connections_accepted(self) -> int:
         return self._httpd.connections_accepted if self._httpd else 0
 
     def bind(self) -> "SandboxServer":
         """Opens the listening socket (OSError if the port is taken) without serving yet."""
         if self._httpd is None:
-            self._httpd = _HTTPServer((self.host, self.port), self.app, self.verbose)
+            self._httpd = _HTTPServer((self.host, self.port), self._dispatch, self.verbose)
             self.district.base_url = self.url
         return self
+
+    def _dispatch(self, environ: dict, start_response: Callable) -> list[bytes]:
+        """IC's roots, token path and /_ic/ go to the IC app; everything else to Canvas."""
+        app = self.ic if is_ic_path(environ.get("PATH_INFO", "")) else self.app
+        return app(environ, start_response)
 
     def start(self) -> "SandboxServer":
         """Serves in a daemon thread; returns at once."""

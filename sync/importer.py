@@ -36,6 +36,7 @@ from sync import canvas_rows as rows
 from sync.bulk import bulk_upsert, mark_deleted
 from sync.canvas import CanvasClient, CanvasError
 from sync.models import ImportRun, ImportRunError
+from sync.sis_categories import sis_categories_refresh
 from sync.violations import violations_refresh
 
 logger = logging.getLogger(__name__)
@@ -292,9 +293,29 @@ def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at"])
     if run.status != ImportRun.Status.FAILED or run.courses_done:
+        _sis_categories_refresh(run)
         # What was imported is evaluated at once, so the dashboard never shows stale findings.
         violations_refresh(course_ids=run.course_filter or None)
     return run
+
+
+def _sis_categories_refresh(run: ImportRun) -> None:
+    """With SIS_* configured, re-read the IC categories the `category_not_in_sis` rule needs.
+    A SIS failure is recorded on the run; it never fails the Canvas import."""
+    from sync.oneroster import OneRosterError
+    from sync.passback import PassbackNotConfigured, sis_client
+
+    if not settings.SIS_BASE_URL:
+        return
+    try:
+        with sis_client() as client:
+            errors = sis_categories_refresh(client=client, course_ids=run.course_filter or None)
+    except (PassbackNotConfigured, OneRosterError) as exc:
+        errors = [str(exc)]
+    ImportRunError.objects.bulk_create(
+        ImportRunError(run=run, message=f"Infinite Campus categories not refreshed: {error}")
+        for error in errors[:100]
+    )
 
 
 def _progress(run: ImportRun, elapsed: float) -> Progress:

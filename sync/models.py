@@ -199,6 +199,20 @@ class Violation(models.Model):
                 ),
                 name="open_blocking_course_wide",
             ),
+            # The admin lists open violations newest first (and the dashboard the oldest too):
+            # read in index order, no sort. A (resolved_at, first_seen) index cannot do that, as
+            # PostgreSQL does not order by a column that follows an IS NULL test.
+            models.Index(
+                fields=["first_seen", "id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="open_by_first_seen",
+            ),
+            # Open violations per rule and the assignments they affect, from the index alone.
+            models.Index(
+                fields=["rule", "assignment"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="open_by_rule",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,3 +248,167 @@ class ComplianceSample(models.Model):
     @property
     def rate(self) -> float | None:
         return self.compliant / self.synced if self.synced else None
+
+
+class SisCategory(models.Model):
+    """An Infinite Campus gradebook category of one class (section), as IC last reported it."""
+
+    class_sourced_id = models.CharField(max_length=255, db_index=True)
+    sourced_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, default="active")
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "IC category"
+        verbose_name_plural = "IC categories"
+        ordering = ["class_sourced_id", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["class_sourced_id", "sourced_id"], name="one_category_per_class_and_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.class_sourced_id})"
+
+
+class SyncRun(models.Model):
+    """One passback of a course's grades to Infinite Campus, and its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    course = models.ForeignKey(
+        "courses.Course", to_field="canvas_id", on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    section_ids = models.JSONField(default=list, blank=True, help_text="Empty = all sections.")
+    assignment_ids = models.JSONField(
+        default=list, blank=True, help_text="Empty = every synced assignment."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # Two runs of one course would race on the same line items and results.
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_sync_run_per_course",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Passback #{self.pk} of course {self.course_id} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not (self.started_at and self.finished_at):
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class AssignmentOutcome(models.Model):
+    """What a run did with one (assignment, section) pair: its Infinite Campus line item."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SYNCED = "synced"
+        NO_CHANGES = "no_changes", "no changes"
+        BLOCKED = "blocked"
+        FAILED = "failed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="assignments")
+    assignment = models.ForeignKey(
+        "courses.Assignment", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+    )
+    section = models.ForeignKey(
+        "courses.Section", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    rule_codes = models.JSONField(default=list, blank=True, help_text="Blocking rules, if any.")
+    line_item_sourced_id = models.CharField(max_length=100)
+    line_item = models.JSONField(null=True, blank=True, help_text="The lineItem to send.")
+    line_item_sent = models.BooleanField(default=False)
+    http_status = models.IntegerField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["run", "assignment", "section"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "assignment", "section"], name="one_outcome_per_pair_and_run"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "section", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.line_item_sourced_id}: {self.status}"
+
+
+class GradeOutcome(models.Model):
+    """What a run did with one student's grade on one line item."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        POSTED = "posted"
+        UNCHANGED = "unchanged"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="grades")
+    assignment_outcome = models.ForeignKey(
+        AssignmentOutcome, on_delete=models.CASCADE, related_name="grades"
+    )
+    student = models.ForeignKey(
+        "courses.Person", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+    )
+    submission_canvas_id = models.BigIntegerField(null=True, blank=True)
+    result_sourced_id = models.CharField(max_length=120)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=60, blank=True, default="")
+    detail = models.TextField(blank=True, default="", help_text="The SIS's own words, if any.")
+    payload = models.JSONField(null=True, blank=True, help_text="The value to send.")
+    http_status = models.IntegerField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        indexes = [
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["assignment_outcome", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.result_sourced_id}: {self.status}"
+
+
+class PassbackState(models.Model):
+    """The last value Infinite Campus confirmed for one line item or result (by sourcedId)."""
+
+    sourced_id = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10)  # "lineItem" or "result"
+    course_canvas_id = models.BigIntegerField(db_index=True)
+    value_hash = models.CharField(max_length=64)
+    value = models.JSONField()
+    confirmed_at = models.DateTimeField()
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.sourced_id

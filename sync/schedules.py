@@ -16,6 +16,7 @@ class Job:
 JOBS = [
     Job("Canvas import (incremental, hourly)", "sync.tasks.import_canvas", "15 * * * *"),
     Job("Canvas import (full, nightly)", "sync.tasks.import_canvas", "30 1 * * *", {"full": True}),
+    Job("Passback to Infinite Campus (nightly)", "sync.tasks.passback_district", "30 3 * * *"),
 ]
 
 

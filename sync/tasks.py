@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from sync.importer import import_course_in_run, import_start
-from sync.models import ImportRun
+from sync.models import ImportRun, SyncRun
 
 # A scheduled import that finds another still running leaves it alone; a run older than this
 # is assumed to have died with its worker.
@@ -27,3 +27,67 @@ def import_course(run_id: int, item: dict) -> str:
     """One course of a fanned-out import (safe to retry: the course is re-read and upserted)."""
     run = import_course_in_run(run_id=run_id, item=item)
     return f"import #{run.pk}: {run.courses_done + run.courses_failed}/{run.courses_total} courses"
+
+
+def passback_start(run_id: int) -> str:
+    """Plan a queued passback run, then fan out one task per section with grades to send."""
+    from django_q.tasks import async_task
+
+    from sync.passback import (
+        OneRosterError,
+        PassbackNotConfigured,
+        passback_finish,
+        passback_plan,
+        pending_sections,
+        sis_client,
+    )
+
+    run = SyncRun.objects.get(pk=run_id)
+    if run.finished_at:
+        return f"passback #{run_id} already {run.status}"
+    try:
+        with sis_client() as client:
+            if run.status == SyncRun.Status.QUEUED:
+                passback_plan(run=run, client=client)
+    except (PassbackNotConfigured, OneRosterError) as exc:
+        return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
+    sections = pending_sections(run_id)
+    for section_id in sections:
+        async_task("sync.tasks.passback_section", run_id, section_id, group=f"passback-{run_id}")
+    run = passback_finish(run_id)
+    return f"passback #{run_id} {run.status}: {len(sections)} sections queued"
+
+
+def passback_section(run_id: int, section_id: int) -> str:
+    """Send one section's pending grades of a run (safe to run twice: only pending ones go)."""
+    from sync.passback import PassbackNotConfigured, passback_finish, sis_client
+    from sync.passback_send import RunStopped, section_send
+
+    try:
+        with sis_client() as client:
+            section_send(run_id=run_id, section_id=section_id, client=client)
+    except (PassbackNotConfigured, RunStopped) as exc:
+        return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
+    run = passback_finish(run_id)
+    return f"passback #{run_id} section {section_id} sent; run {run.status}"
+
+
+def passback_district() -> str:
+    """Nightly: request a passback run for every course that has something to sync."""
+    from django.conf import settings
+
+    from courses.models import Course
+    from sync.passback import passback_request
+
+    if not settings.SIS_BASE_URL:
+        return "skipped: SIS_BASE_URL is not set"
+    courses = (
+        Course.objects.filter(deleted=False, assignments__post_to_sis=True)
+        .exclude(workflow_state="deleted")
+        .values_list("canvas_id", flat=True)
+        .distinct()
+    )
+    created = sum(
+        passback_request(course_id=cid, requested_by="nightly schedule")[1] for cid in courses
+    )
+    return f"{created} passback runs queued"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from courses.models import Assignment, AssignmentOverride, Course, Section, Submission
 from sync import rules
 from sync.compliance import compliance_sample_take
-from sync.models import Violation
+from sync.models import SisCategory, Violation
 from sync.policy import policy_for_rules, policy_get
 
 COURSES_PER_CHUNK = 500
@@ -63,7 +63,7 @@ def violations_refresh(
 
 
 def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, dict]]:
-    """The rule book's input for these courses, in five queries, with each course's school/term."""
+    """The rule book's input for these courses, in a few queries, with each course's school/term."""
     sections = defaultdict(list)
     for row in (
         Section.objects.filter(course_id__in=course_ids)
@@ -127,6 +127,18 @@ def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, d
             )
         )
 
+    class_course = {}
+    for course_id, sis_id, deleted in Section.objects.filter(
+        course_id__in=course_ids, sis_section_id__isnull=False
+    ).values_list("course_id", "sis_section_id", "deleted"):
+        if not deleted:
+            class_course[sis_id] = course_id
+    categories = defaultdict(set)
+    for class_id, title in SisCategory.objects.filter(
+        class_sourced_id__in=list(class_course), status="active"
+    ).values_list("class_sourced_id", "title"):
+        categories[class_course[class_id]].add(title)
+
     for row in Course.objects.filter(canvas_id__in=course_ids).values_list(
         "canvas_id",
         "name",
@@ -144,6 +156,7 @@ def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, d
             *row[:8],
             sections=tuple(sections.get(row[0], ())),
             assignments=tuple(assignments.get(row[0], ())),
+            sis_categories=frozenset(categories[row[0]]) if row[0] in categories else None,
             deleted=row[8],
         )
         yield course, {"school_id": row[9], "term_id": row[10]}

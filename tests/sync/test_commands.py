@@ -78,6 +78,7 @@ def test_setup_schedules_is_idempotent():
     assert {s["name"] for s in first} == {
         "Canvas import (incremental, hourly)",
         "Canvas import (full, nightly)",
+        "Passback to Infinite Campus (nightly)",
     }
     nightly = Schedule.objects.get(name="Canvas import (full, nightly)")
     assert nightly.func == "sync.tasks.import_canvas"

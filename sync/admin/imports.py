@@ -1,4 +1,4 @@
-"""Admin for the moving parts: Canvas import runs (with their progress) and their course errors."""
+"""Admin for Canvas import runs (with their progress) and their course errors."""
 
 import json
 
@@ -9,10 +9,6 @@ from django.utils.html import format_html
 
 from courses.admin import INLINE_LIMIT, ReadOnlyInline
 from sync.models import ImportRun, ImportRunError
-
-admin.site.site_header = "GPB control tower"
-admin.site.site_title = "GPB control tower"
-admin.site.index_title = "District data, imports and grade passback"
 
 
 def run_progress(run: ImportRun) -> str:

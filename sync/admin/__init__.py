@@ -1,0 +1,19 @@
+"""The district admin's sync pages: import runs, violations, the district policy, the dashboard.
+
+Importing this package registers every admin in it; the dashboard is drawn by the project's
+admin site (``gpbsite.admin``) on the admin index.
+"""
+
+from sync.admin import course_pages, dashboard, imports, policy, violations
+from sync.admin.imports import format_duration, rows_written, run_progress
+
+__all__ = [
+    "course_pages",
+    "dashboard",
+    "format_duration",
+    "imports",
+    "policy",
+    "rows_written",
+    "run_progress",
+    "violations",
+]

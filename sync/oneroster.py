@@ -1,0 +1,713 @@
+"""Infinite Campus OneRoster gradebook client: OAuth 2 token, vendor header, retried calls.
+
+Speaks OneRoster 1.2 (one root per service; pass the gradebook root, ``.../gradebook/v1p2``) or
+1.1 (one root, ``.../v1p1``). The caller passes the root it copied from Infinite Campus; the
+differences this client handles between the two versions (reference ``oneroster.md`` §1.2–1.5):
+
+- PUT bodies use the same ``{"lineItem": {...}}`` / ``{"result": {...}}`` wrappers in both; the
+  fields inside (e.g. 1.2-only ``late``/``missing``) are the caller's business and sent as given.
+- PUT succeeds with 201 and no body in 1.2; 1.1 servers answer 200 or 201, sometimes with a body.
+  Any 2xx that is not an HTML page counts as stored.
+- 1.1 has no ``GET /classes/{id}/categories``: categories are global there (Infinite Campus 1.1
+  returns a placeholder), so :meth:`OneRosterClient.categories` reads ``GET /categories`` and keeps
+  the global ones plus those whose ``metadata.classId`` names the class, as Canvas does.
+- Errors come as one ``imsx_StatusInfo`` object in 1.2 and as a ``statusInfoSet`` list in 1.1;
+  both forms (and the ``{"imsx_StatusInfo": ...}`` wrapper) are parsed whatever the version.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+VERSIONS = ("1.1", "1.2")
+_USER_AGENT = "gpb-dashboard (Canvas grade passback)"
+# A slow connect means a wrong host or a firewall, not a busy server: give up on it early.
+_CONNECT_TIMEOUT_MAX = 10.0
+# A longer pause would stall a course worker for minutes; we report "throttled" instead.
+_RETRY_AFTER_MAX = 120.0
+# Refresh this long before the token expires so a call never leaves with a token about to lapse.
+_TOKEN_REFRESH_MARGIN = 60.0
+# expires_in is only RECOMMENDED by RFC 6749; if absent, a 401 refreshes the token anyway.
+_DEFAULT_TOKEN_LIFETIME = 3600.0
+_PAGE_SIZE = 100
+_EXCERPT_MAX_CHARS = 200
+# ChunkedEncodingError is a connection dropped mid-body; every one of these may be retried.
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+# OAuth error codes meaning "these client credentials are wrong" (RFC 6749 §5.2).
+_BAD_CLIENT_ERRORS = {"invalid_client", "unauthorized_client", "invalid_grant"}
+
+
+class OneRosterError(Exception):
+    """The one error type callers see; ``str(error)`` is a line a district admin can act on.
+
+    ``kind`` is ``auth``, ``unreachable``, ``http``, ``bad_response`` or ``throttled``.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        kind: str = "http",
+        status: int | None = None,
+        code_major: str | None = None,
+        description: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message or f"Infinite Campus request failed ({kind})")
+        self.kind = kind
+        self.status = status
+        self.code_major = code_major
+        self.description = description
+        self.url = url
+        self.attempts = attempts
+
+    @property
+    def retryable(self) -> bool:
+        """True when a later run may succeed without anyone changing anything."""
+        if self.kind in ("unreachable", "throttled"):
+            return True
+        return self.kind == "http" and self.status is not None and self.status >= 500
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only attributes are lost by default pickling; task queues pickle exceptions.
+        state = (self.kind, self.status, self.code_major, self.description, self.url)
+        return (_rebuild_error, (str(self), *state, self.attempts))
+
+
+def _rebuild_error(
+    message: str,
+    kind: str,
+    status: int | None,
+    code_major: str | None,
+    description: str | None,
+    url: str | None,
+    attempts: int,
+) -> OneRosterError:
+    return OneRosterError(
+        message,
+        kind=kind,
+        status=status,
+        code_major=code_major,
+        description=description,
+        url=url,
+        attempts=attempts,
+    )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A confirmed write: the final HTTP status and how many attempts it took."""
+
+    status: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Explanation:
+    """What the server said about a failure, whichever error form it used."""
+
+    code_major: str | None = None
+    description: str | None = None
+    code_minor: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.description or self.code_minor or "no explanation given"
+
+
+class OneRosterClient:
+    """A OneRoster gradebook client safe to share between threads (one Session per thread)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        vendor_key: str = "",
+        vendor_secret: str = "",
+        version: str = "1.2",
+        scope: str = "",
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if version not in VERSIONS:
+            raise ValueError(f"OneRoster version must be one of {VERSIONS}, not {version!r}")
+        self.base_url = base_url.strip().rstrip("/")
+        self.token_url = token_url.strip()
+        self.version = version
+        self.scope = scope.strip()
+        # Secrets pasted from files or secret stores often carry a trailing newline.
+        self._client_auth = (client_id.strip(), client_secret.strip())
+        vendor_key, vendor_secret = vendor_key.strip(), vendor_secret.strip()
+        self._vendor_header = f"{vendor_key}:{vendor_secret}" if vendor_key else ""
+        self._timeouts = (min(_CONNECT_TIMEOUT_MAX, timeout), timeout)
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()  # guards the counter and the session list
+        self._token_lock = threading.Lock()  # held while fetching, so one thread refreshes
+        self._token: str | None = None
+        self._token_deadline = 0.0
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._requests_made = 0
+
+    # -- public interface ----------------------------------------------------------------------
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests attempted so far: token requests, retries and refused connections too."""
+        with self._lock:
+            return self._requests_made
+
+    def check_connection(self) -> str:
+        """Prove the credentials and the vendor key work now; return a one-line OK message."""
+        with self._token_lock:
+            self._token = None  # a check must prove the client secret works now, not an hour ago
+        self._access_token()
+        # Any gradebook read exercises the vendor header. A 404 still proves token and header
+        # passed: authorization is checked (401) before anything is looked up.
+        response, _ = self._gradebook(
+            "GET", "categories", "the categories list", params={"limit": "1"}, gone_ok=True
+        )
+        vendor = "vendor key accepted" if self._vendor_header else "no vendor key configured"
+        if response.status_code == 404:
+            return (
+                f"Connected to Infinite Campus at {self.base_url} (OneRoster {self.version}): "
+                f"token accepted, {vendor}; GET /categories answered 404, so check SIS_BASE_URL "
+                "if passback fails"
+            )
+        _json_object(response, "the categories list")  # an HTML page here means a wrong root
+        return (
+            f"Connected to Infinite Campus at {self.base_url} (OneRoster {self.version}): "
+            f"token accepted, {vendor}"
+        )
+
+    def categories(self, class_sourced_id: str) -> list[dict]:
+        """The gradebook categories of one class (section), every page of them."""
+        if self.version == "1.2":
+            path = f"classes/{_quote(class_sourced_id)}/categories"
+            return self._all_categories(path, f"class {class_sourced_id}")
+        # 1.1 has only the global list; a provider scopes a category with metadata.classId.
+        found = self._all_categories("categories", "the categories list")
+        return [item for item in found if _category_class(item) in (None, class_sourced_id)]
+
+    def put_line_item(self, sourced_id: str, line_item: dict) -> Sent:
+        return self._write(
+            "PUT",
+            f"lineItems/{_quote(sourced_id)}",
+            f"line item {sourced_id}",
+            {"lineItem": line_item},
+        )
+
+    def put_result(self, sourced_id: str, result: dict) -> Sent:
+        return self._write(
+            "PUT", f"results/{_quote(sourced_id)}", f"result {sourced_id}", {"result": result}
+        )
+
+    def delete_line_item(self, sourced_id: str) -> Sent:
+        return self._write("DELETE", f"lineItems/{_quote(sourced_id)}", f"line item {sourced_id}")
+
+    def delete_result(self, sourced_id: str) -> Sent:
+        return self._write("DELETE", f"results/{_quote(sourced_id)}", f"result {sourced_id}")
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> OneRosterClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- gradebook calls -----------------------------------------------------------------------
+
+    def _write(self, method: str, path: str, subject: str, body: dict | None = None) -> Sent:
+        # A DELETE answered 404 means an earlier attempt (or someone in IC) already removed it.
+        response, attempts = self._gradebook(
+            method, path, subject, json=body, gone_ok=method == "DELETE"
+        )
+        if _is_html(response):
+            # A login or proxy page answered 2xx: nothing was stored, so never report success.
+            raise _bad_response(response, subject, "a OneRoster answer, not an HTML page", attempts)
+        return Sent(status=response.status_code, attempts=attempts)
+
+    def _all_categories(self, path: str, subject: str) -> list[dict]:
+        found: list[dict] = []
+        seen: set[Any] = set()
+        offset = 0
+        while True:
+            params = {"limit": str(_PAGE_SIZE), "offset": str(offset)}
+            response, attempts = self._gradebook("GET", path, subject, params=params)
+            page = _json_object(response, subject, attempts).get("categories")
+            if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+                raise _bad_response(
+                    response, subject, 'an object with a "categories" list', attempts
+                )
+            ids = {item.get("sourcedId") for item in page}
+            if page and ids <= seen:
+                # The server ignored offset; paging on would never end.
+                raise _bad_response(response, subject, "a new page, not a repeat", attempts)
+            seen |= ids
+            found.extend(page)
+            offset += len(page)
+            total = _total_count(response)
+            # With a total, keep going past short pages: a server may clamp limit below ours.
+            if not page or (offset >= total if total is not None else len(page) < _PAGE_SIZE):
+                return found
+
+    def _gradebook(
+        self, method: str, path: str, subject: str, *, gone_ok: bool = False, **kwargs: Any
+    ) -> tuple[requests.Response, int]:
+        """One gradebook call with retries and one token refresh; returns the 2xx answer."""
+        url = f"{self.base_url}/{path}"
+        token = self._access_token()
+        response, attempts = self._send_retrying(method, url, subject, self._headers(token), kwargs)
+        if response.status_code == 401:
+            # The token may have been revoked or expired early: one fresh token, one more try.
+            token = self._renew_token(stale=token)
+            response, more = self._send_retrying(method, url, subject, self._headers(token), kwargs)
+            attempts += more
+        status = response.status_code
+        if 200 <= status < 300 or (gone_ok and status == 404):
+            return response, attempts
+        if status in (401, 403):
+            raise self._refused_error(response, subject, attempts)
+        if 300 <= status < 400:
+            raise _redirect_error(response, subject, "SIS_BASE_URL", attempts)
+        raise _final_error(response, subject, attempts)
+
+    def _headers(self, token: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {token}"}
+        if self._vendor_header:
+            headers["x-vendor-authorization"] = self._vendor_header
+        return headers
+
+    def _refused_error(
+        self, response: requests.Response, subject: str, attempts: int
+    ) -> OneRosterError:
+        said = _explain(response)
+        status = response.status_code
+        if "vendor" in (said.description or "").lower() or not self._vendor_header:
+            # IC answers 401 on gradebook endpoints when the vendor header is missing or wrong.
+            text = (
+                f"Infinite Campus refused the gradebook call for {subject} without a valid "
+                f"vendor key (HTTP {status}): check SIS_VENDOR_KEY and SIS_VENDOR_SECRET"
+            )
+            if not self._vendor_header:
+                text += " (none is configured)"
+        elif status == 401:
+            text = (
+                f"Infinite Campus rejected a fresh access token for {subject} (HTTP 401): "
+                f"{said.text}; check SIS_CLIENT_ID and SIS_CLIENT_SECRET"
+            )
+        else:
+            text = (
+                f"Infinite Campus forbade the gradebook call for {subject} (HTTP 403): "
+                f"{said.text}; check that Grade Book Sync is enabled for this connection"
+            )
+        return _error(text, "auth", response, said, attempts)
+
+    # -- the access token ----------------------------------------------------------------------
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token is None or self._clock() >= self._token_deadline:
+                self._token, self._token_deadline = self._fetch_token()
+            return self._token
+
+    def _renew_token(self, stale: str) -> str:
+        with self._token_lock:
+            # Threads that got a 401 together must not each fetch a token: the first one does.
+            if self._token is None or self._token == stale:
+                self._token, self._token_deadline = self._fetch_token()
+            return self._token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        subject = "the token request"
+        data = {"grant_type": "client_credentials"}
+        if self.scope:
+            data["scope"] = self.scope
+        requested_at = self._clock()
+        kwargs = {"data": data, "auth": self._client_auth}
+        response, attempts = self._send_retrying("POST", self.token_url, subject, {}, kwargs)
+        status = response.status_code
+        if status in (400, 401, 403):
+            raise _token_refused(response, attempts)
+        if 300 <= status < 400:
+            raise _redirect_error(response, subject, "SIS_TOKEN_URL", attempts)
+        if not 200 <= status < 300:
+            raise _final_error(response, subject, attempts, hint="check SIS_TOKEN_URL")
+        body = _json_object(response, subject, attempts, hint="SIS_TOKEN_URL")
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise _bad_response(response, subject, "an access_token", attempts, "SIS_TOKEN_URL")
+        try:
+            lifetime = float(body.get("expires_in", _DEFAULT_TOKEN_LIFETIME))
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_TOKEN_LIFETIME
+        # Short-lived tokens would otherwise be refetched before every call.
+        usable_for = max(lifetime - _TOKEN_REFRESH_MARGIN, lifetime / 2)
+        return token, requested_at + usable_for
+
+    # -- one request, retried ------------------------------------------------------------------
+
+    def _send_retrying(
+        self, method: str, url: str, subject: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> tuple[requests.Response, int]:
+        """Send until an answer that is not 429/5xx; PUT and DELETE are idempotent by sourcedId."""
+        is_token = url == self.token_url
+        attempts = self.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._send(method, url, headers, kwargs)
+            except (requests.exceptions.InvalidHeader, UnicodeEncodeError) as exc:
+                raise _unsendable_credential(url, is_token, attempt) from exc
+            except requests.exceptions.SSLError as exc:
+                # A certificate problem does not heal between retries.
+                raise self._unreachable(exc, url, is_token, attempt) from exc
+            except _TRANSPORT_ERRORS as exc:
+                if attempt == attempts:
+                    raise self._unreachable(exc, url, is_token, attempt) from exc
+                self._back_off(attempt, None, method, url, _describe_transport_error(exc))
+                continue
+            except requests.RequestException as exc:
+                # A malformed URL or header: a configuration problem no retry will fix.
+                raise self._unreachable(exc, url, is_token, attempt) from exc
+            status = response.status_code
+            if status != 429 and status < 500:
+                return response, attempt
+            if attempt == attempts:
+                raise _exhausted_error(response, subject, attempts)
+            self._back_off(attempt, _retry_after(response), method, url, f"HTTP {status}")
+        raise AssertionError("the retry loop always returns or raises")
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> requests.Response:
+        with self._lock:
+            self._requests_made += 1
+        # Redirects are not followed: requests would forward the vendor secret to any host, and
+        # a redirected token POST turns into a GET. A redirect means a wrong URL setting.
+        return self._session().request(
+            method, url, headers=headers, timeout=self._timeouts, allow_redirects=False, **kwargs
+        )
+
+    def _back_off(
+        self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
+    ) -> None:
+        if retry_after is None:
+            # Full jitter spreads the retries of concurrent workers apart.
+            delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+        else:
+            delay = retry_after
+        logger.warning(
+            "Infinite Campus %s %s failed (%s); retry %d of %d in %.1fs",
+            method,
+            url,
+            reason,
+            attempt,
+            self.max_retries,
+            delay,
+        )
+        self._sleep(delay)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            # One keep-alive Session per thread: Sessions are not safe to share between threads.
+            session = requests.Session()
+            session.headers.update({"Accept": "application/json", "User-Agent": _USER_AGENT})
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _unreachable(
+        self, exc: requests.RequestException, url: str, is_token: bool, attempts: int
+    ) -> OneRosterError:
+        reason = _describe_transport_error(exc)
+        if isinstance(exc, requests.ReadTimeout):
+            reason = f"no answer within {self._timeouts[1]:g}s"
+        if attempts > 1:
+            reason = f"{reason} after {attempts} attempts"
+        where, setting = (url, "SIS_TOKEN_URL") if is_token else (self.base_url, "SIS_BASE_URL")
+        what = "the Infinite Campus token endpoint" if is_token else "Infinite Campus"
+        if not where:
+            text = f"No address is configured for {what}: set {setting}"
+        else:
+            text = f"Cannot reach {what} at {where} ({reason}): check {setting}"
+        return OneRosterError(text, kind="unreachable", url=url, attempts=attempts)
+
+
+# -- reading answers ----------------------------------------------------------------------------
+
+
+def _explain(response: requests.Response) -> _Explanation:
+    """Parse 1.2 imsx_StatusInfo, 1.1 statusInfoSet, an OAuth error, or an HTML/text page."""
+    try:
+        body = response.json()
+    except ValueError:
+        return _Explanation(description=_excerpt(response.text))
+    if not isinstance(body, dict):
+        return _Explanation()
+    if isinstance(body.get("error"), str):  # RFC 6749 token endpoint error
+        description = body.get("error_description")
+        return _Explanation(
+            description=description if isinstance(description, str) else None,
+            code_minor=body["error"],
+        )
+    infos: Any = body
+    for key in ("imsx_StatusInfo", "statusInfoSet", "StatusInfoSet", "imsx_statusInfoSet"):
+        if key in body:
+            infos = body[key]
+            break
+    infos = [
+        info for info in (infos if isinstance(infos, list) else [infos]) if isinstance(info, dict)
+    ]
+    majors = [_field(info, "imsx_codeMajor", "codeMajor") for info in infos]
+    texts = [_field(info, "imsx_description", "description") for info in infos]
+    minors = [minor for info in infos for minor in _code_minors(info)]
+    return _Explanation(
+        code_major=next((major for major in majors if major), None),
+        description="; ".join(text for text in texts if text) or None,
+        code_minor=", ".join(minors) or None,
+    )
+
+
+def _field(info: dict, *names: str) -> str | None:
+    for name in names:
+        value = info.get(name)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _code_minors(info: dict) -> list[str]:
+    # 1.2 spells it imsx_CodeMinor, several 1.1 servers imsx_codeMinor.
+    minor = info.get("imsx_CodeMinor") or info.get("imsx_codeMinor")
+    fields = minor.get("imsx_codeMinorField") if isinstance(minor, dict) else minor
+    if isinstance(fields, dict):
+        fields = [fields]
+    if isinstance(fields, str):
+        return [fields]
+    if not isinstance(fields, list):
+        return []
+    values = [field.get("imsx_codeMinorFieldValue") for field in fields if isinstance(field, dict)]
+    return [value for value in values if isinstance(value, str)]
+
+
+def _excerpt(text: str) -> str | None:
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    else:
+        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL)
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(html.unescape(text).split())
+    return text[:_EXCERPT_MAX_CHARS] or None
+
+
+def _is_html(response: requests.Response) -> bool:
+    return "html" in response.headers.get("Content-Type", "").lower()
+
+
+def _json_object(
+    response: requests.Response, subject: str, attempts: int = 1, hint: str = "SIS_BASE_URL"
+) -> dict:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise _bad_response(response, subject, "JSON", attempts, hint) from exc
+    if not isinstance(body, dict):
+        raise _bad_response(response, subject, "a JSON object", attempts, hint)
+    return body
+
+
+def _total_count(response: requests.Response) -> int | None:
+    try:
+        return int(response.headers["X-Total-Count"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _category_class(category: dict) -> str | None:
+    metadata = category.get("metadata")
+    class_id = metadata.get("classId") if isinstance(metadata, dict) else None
+    return str(class_id) if class_id not in (None, "") else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), _RETRY_AFTER_MAX)
+
+
+# -- building errors ----------------------------------------------------------------------------
+
+
+def _error(
+    text: str, kind: str, response: requests.Response, said: _Explanation, attempts: int
+) -> OneRosterError:
+    return OneRosterError(
+        text,
+        kind=kind,
+        status=response.status_code,
+        code_major=said.code_major,
+        description=said.description,
+        url=response.url,
+        attempts=attempts,
+    )
+
+
+def _final_error(
+    response: requests.Response, subject: str, attempts: int, hint: str = ""
+) -> OneRosterError:
+    said = _explain(response)
+    text = f"Infinite Campus answered {response.status_code} for {subject}: {said.text}"
+    return _error(f"{text}; {hint}" if hint else text, "http", response, said, attempts)
+
+
+def _exhausted_error(response: requests.Response, subject: str, attempts: int) -> OneRosterError:
+    said = _explain(response)
+    status = response.status_code
+    if status == 429:
+        text = (
+            f"Infinite Campus kept answering 429 (server busy) for {subject} after {attempts} "
+            "attempts: lower SIS_MAX_CONCURRENCY or sync off-peak"
+        )
+        return _error(text, "throttled", response, said, attempts)
+    text = f"Infinite Campus kept failing (HTTP {status}) for {subject} after {attempts} attempts"
+    return _error(f"{text}: {said.text}", "http", response, said, attempts)
+
+
+def _token_refused(response: requests.Response, attempts: int) -> OneRosterError:
+    said = _explain(response)
+    status, url = response.status_code, response.url
+    if status == 401 or said.code_minor in _BAD_CLIENT_ERRORS or not said.code_minor:
+        text = (
+            f"Infinite Campus rejected the client secret (HTTP {status} at {url}): "
+            "check SIS_CLIENT_ID and SIS_CLIENT_SECRET"
+        )
+    else:
+        text = (
+            f"Infinite Campus refused the token request (HTTP {status} at {url}: {said.code_minor}"
+            f"{f', {said.description}' if said.description else ''}): check SIS_TOKEN_URL, "
+            "SIS_CLIENT_ID and SIS_CLIENT_SECRET"
+        )
+    return _error(text, "auth", response, said, attempts)
+
+
+def _unsendable_credential(url: str, is_token: bool, attempts: int) -> OneRosterError:
+    settings = (
+        "SIS_CLIENT_ID and SIS_CLIENT_SECRET"
+        if is_token
+        else "SIS_VENDOR_KEY and SIS_VENDOR_SECRET"
+    )
+    return OneRosterError(
+        "A configured Infinite Campus credential has characters that cannot be sent in an HTTP "
+        f"header: check {settings}",
+        kind="auth",
+        url=url,
+        attempts=attempts,
+    )
+
+
+def _redirect_error(
+    response: requests.Response, subject: str, setting: str, attempts: int
+) -> OneRosterError:
+    target = response.headers.get("Location", "another address")
+    text = (
+        f"Infinite Campus redirected {subject} to {target} (HTTP {response.status_code}): "
+        f"check {setting}"
+    )
+    return _error(text, "http", response, _Explanation(), attempts)
+
+
+def _bad_response(
+    response: requests.Response,
+    subject: str,
+    expected: str,
+    attempts: int = 1,
+    setting: str = "SIS_BASE_URL",
+) -> OneRosterError:
+    text = (
+        f"Infinite Campus sent an unexpected answer for {subject} (HTTP {response.status_code} "
+        f"at {response.url}): expected {expected}; check {setting}"
+    )
+    try:
+        # A JSON body is not echoed: a malformed token answer may still hold a credential.
+        response.json()
+        said = _Explanation()
+    except ValueError:
+        said = _Explanation(description=_excerpt(response.text))
+    return _error(text, "bad_response", response, said, attempts)
+
+
+def _describe_transport_error(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS certificate or handshake error"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped mid-response"
+    if not isinstance(exc, requests.ConnectionError):
+        return "invalid URL or header"
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if any(hint in text for hint in ("name resolution", "not known", "getaddrinfo", "nodename")):
+        return "host name not found"
+    if any(hint in text for hint in ("reset", "aborted", "disconnected")):
+        return "connection dropped"
+    return "connection failed"
+
+
+def _quote(sourced_id: str) -> str:
+    # A sourcedId is opaque: a "/" or "?" in it must not change the path.
+    return quote(str(sourced_id), safe="")
