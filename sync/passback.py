@@ -399,3 +399,39 @@ def pending_sections(run_id: int) -> list[int]:
             ).values_list("section_id", flat=True)
         )
     )
+
+
+def passback_retry(*, run_id: int, failed_only: bool = False, requested_by: str = "") -> SyncRun:
+    """Retry a run. A run still active (e.g. its worker died) is resumed where it stopped; a
+    finished one is requested again with the same selection, or with only the (assignment,
+    section) pairs that had failures. Grades confirmed before are never sent twice."""
+    run = SyncRun.objects.get(pk=run_id)
+    if run.status in SyncRun.ACTIVE:
+        if run.status == SyncRun.Status.RUNNING:
+            from django_q.tasks import async_task
+
+            async_task("sync.tasks.passback_start", run.pk, group=f"passback-{run.pk}")
+        return run
+    sections, assignments = run.section_ids, run.assignment_ids
+    if failed_only:
+        failed = run.assignments.filter(status=AssignmentOutcome.Status.FAILED)
+        sections = sorted(set(failed.values_list("section_id", flat=True)))
+        assignments = sorted(set(failed.values_list("assignment_id", flat=True)))
+        if not assignments:
+            return run
+    new_run, _ = passback_request(
+        course_id=run.course_id,
+        section_ids=sections,
+        assignment_ids=assignments,
+        requested_by=requested_by or f"retry of #{run.pk}",
+    )
+    return new_run
+
+
+def sis_connection_check() -> str:
+    """One line saying whether Infinite Campus accepts our settings, or what is wrong."""
+    try:
+        with sis_client() as client:
+            return client.check_connection()
+    except PassbackNotConfigured as exc:
+        raise OneRosterError(str(exc), kind="auth") from exc
