@@ -1,4 +1,4 @@
-"""The violation list's query parameters, validated by a serializer into ``ViolationFilters``.
+"""The lists' query parameters, validated by serializers into ``ViolationFilters`` and friends.
 
 The serializer is also what the OpenAPI schema reads, so the documented parameters (types and
 enums) are exactly the ones the view accepts.
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rest_framework import serializers
 
 from sync import rules
+from sync.models import GradeOutcome, SyncRun
 
 OPEN_CHOICES = ("true", "false", "all")
 # Labels become the enum descriptions of the OpenAPI schema.
@@ -77,3 +78,46 @@ class ViolationFilters:
         query = ViolationQuerySerializer(data=params)
         query.is_valid(raise_exception=True)
         return cls(**query.validated_data)
+
+
+class SyncRunQuerySerializer(serializers.Serializer):
+    """Filters of ``GET /api/v1/sync-runs/``; every one is optional."""
+
+    course = serializers.IntegerField(required=False, help_text="Course Canvas id.")
+    status = serializers.ChoiceField(
+        choices=SyncRun.Status.choices,
+        required=False,
+        error_messages={"invalid_choice": _invalid_choice("run status", SyncRun.Status.values)},
+    )
+
+
+@dataclass(frozen=True)
+class SyncRunFilters:
+    course: int | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_query(cls, params: dict) -> "SyncRunFilters":
+        query = SyncRunQuerySerializer(data=params)
+        query.is_valid(raise_exception=True)
+        return cls(**query.validated_data)
+
+
+class GradeOutcomeQuerySerializer(serializers.Serializer):
+    """Filters of ``GET /api/v1/sync-runs/{id}/grades/``."""
+
+    status = serializers.ChoiceField(
+        choices=GradeOutcome.Status.choices,
+        required=False,
+        help_text="What the run did with the grade.",
+        error_messages={
+            "invalid_choice": _invalid_choice("grade status", GradeOutcome.Status.values)
+        },
+    )
+
+    @classmethod
+    def status_from_query(cls, params: dict) -> str | None:
+        """The validated status filter, or None; an unknown one raises a ValidationError (400)."""
+        query = cls(data=params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data.get("status")

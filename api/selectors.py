@@ -1,8 +1,9 @@
-"""Read queries behind the API: violations as the list filters them, compliance at a glance."""
+"""Read queries behind the API: violations as the list filters them, compliance at a glance,
+passback runs and their outcomes."""
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from api.filters import ViolationFilters
+from api.filters import SyncRunFilters, ViolationFilters
 from courses.models import Enrollment
 from sync.compliance import (
     compliance_by_rule,
@@ -10,7 +11,8 @@ from sync.compliance import (
     compliance_by_term,
     district_compliance,
 )
-from sync.models import Violation
+from sync.models import AssignmentOutcome, GradeOutcome, SyncRun, Violation
+from sync.passback import passback_counts
 from sync.violation_rows import school_and_descendants
 
 
@@ -59,3 +61,34 @@ def compliance_overview() -> dict:
         "terms": compliance_by_term(),
         "rules": compliance_by_rule(),
     }
+
+
+def sync_runs_with_course() -> QuerySet[SyncRun]:
+    """Every passback run with its course joined in, newest first."""
+    return SyncRun.objects.select_related("course").order_by("-requested_at", "-id")
+
+
+def sync_runs_filtered(filters: SyncRunFilters) -> QuerySet[SyncRun]:
+    runs = sync_runs_with_course()
+    if filters.course is not None:
+        runs = runs.filter(course_id=filters.course)
+    if filters.status:
+        runs = runs.filter(status=filters.status)
+    return runs
+
+
+def sync_run_counts(run: SyncRun) -> dict[str, dict[str, int]]:
+    """The run's outcome counts with every status present (zero when none): two queries."""
+    counts = passback_counts(run)
+    return {
+        "assignments": {s: counts["assignments"].get(s, 0) for s in AssignmentOutcome.Status},
+        "grades": {s: counts["grades"].get(s, 0) for s in GradeOutcome.Status},
+    }
+
+
+def run_grades(*, run: SyncRun, status: str | None = None) -> QuerySet[GradeOutcome]:
+    """The run's grade outcomes in the order they were planned, from the (run, status) index."""
+    grades = GradeOutcome.objects.filter(run=run).select_related("assignment_outcome", "student")
+    if status:
+        grades = grades.filter(status=status)
+    return grades.order_by("id")

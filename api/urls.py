@@ -1,4 +1,4 @@
-"""Routes of the API, mounted at ``/api/v1/``: violations, compliance, schema and docs."""
+"""Routes of the API, mounted at ``/api/v1/``: violations, compliance, passback, schema, docs."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
@@ -6,16 +6,18 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.routers import SimpleRouter
 
 from api.docs import ApiDocsView
-from api.views import ComplianceView, ViolationViewSet
+from api.views import ComplianceView, CourseSyncView, SyncRunViewSet, ViolationViewSet
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("violations", ViolationViewSet, basename="violation")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 
 urlpatterns = [
     *router.urls,
     path("compliance/", ComplianceView.as_view(), name="compliance"),
+    path("courses/<int:canvas_id>/sync/", CourseSyncView.as_view(), name="course-sync"),
     # The schema is staff-only like the rest of the API (drf-spectacular serves it to anyone
     # by default).
     path(

@@ -115,7 +115,8 @@ Q_CLUSTER = {
     "name": "gpb",
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=3600),
-    "retry": env.int("Q_TIMEOUT", default=3600) + 300,
+    # A task whose worker died (never acknowledged) is handed out again after this long.
+    "retry": env.int("Q_RETRY", default=env.int("Q_TIMEOUT", default=3600) + 300),
     "max_attempts": 1,
     "catch_up": False,
     "label": "Tasks",

@@ -342,6 +342,9 @@ class AssignmentOutcome(models.Model):
     line_item_sourced_id = models.CharField(max_length=100)
     line_item = models.JSONField(null=True, blank=True, help_text="The lineItem to send.")
     line_item_sent = models.BooleanField(default=False)
+    send_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when sending began; set already = a resumed send."
+    )
     http_status = models.IntegerField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
 

@@ -233,6 +233,19 @@ class OneRosterClient:
             "PUT", f"results/{_quote(sourced_id)}", f"result {sourced_id}", {"result": result}
         )
 
+    def get_result(self, sourced_id: str) -> dict | None:
+        """The result IC holds under this sourcedId, or None when it has none."""
+        subject = f"result {sourced_id}"
+        response, attempts = self._gradebook(
+            "GET", f"results/{_quote(sourced_id)}", subject, gone_ok=True
+        )
+        if response.status_code == 404:
+            return None
+        result = _json_object(response, subject, attempts).get("result")
+        if not isinstance(result, dict):
+            raise _bad_response(response, subject, 'an object with a "result"', attempts)
+        return result
+
     def delete_line_item(self, sourced_id: str) -> Sent:
         return self._write("DELETE", f"lineItems/{_quote(sourced_id)}", f"line item {sourced_id}")
 

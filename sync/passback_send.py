@@ -43,6 +43,12 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
 
 def _send_pair(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient) -> None:
     now = timezone.now()
+    # Sending this pair began before and never finished: its worker died. What IC confirmed
+    # in the meantime may not be recorded here, so each pending grade is checked first.
+    resumed = outcome.send_started_at is not None
+    if not resumed:
+        outcome.send_started_at = now
+        outcome.save(update_fields=["send_started_at"])
     line_item = {**outcome.line_item, "dateLastModified": utc_iso(now)}
     sent_before = PassbackState.objects.filter(sourced_id=outcome.line_item_sourced_id).first()
     if sent_before is None or sent_before.value_hash != content_hash(line_item):
@@ -61,7 +67,7 @@ def _send_pair(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient
         outcome.status = AssignmentOutcome.Status.SYNCED
         outcome.save(update_fields=["status", "line_item_sent", "http_status"])
         return
-    _send_results(run, outcome, client)
+    _send_results(run, outcome, client, verify=resumed)
     counts = dict(
         outcome.grades.values("status").annotate(n=Count("id")).values_list("status", "n")
     )
@@ -77,7 +83,9 @@ def _send_pair(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient
     outcome.save(update_fields=["status", "message", "line_item_sent", "http_status"])
 
 
-def _send_results(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient) -> None:
+def _send_results(
+    run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient, *, verify: bool
+) -> None:
     pending = list(outcome.grades.filter(status=GradeOutcome.Status.PENDING).order_by("id"))
     if not pending:
         return
@@ -90,6 +98,8 @@ def _send_results(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterCli
 
     def send(grade: GradeOutcome) -> tuple[dict, Sent]:
         payload = _result(grade, outcome, base_url=base_url, version=version)
+        if verify and _holds(client.get_result(grade.result_sourced_id), payload):
+            return payload, Sent(status=200, attempts=0)  # confirmed before the crash
         return payload, client.put_result(grade.result_sourced_id, payload)
 
     with ThreadPoolExecutor(max_workers=max(1, settings.SIS_MAX_CONCURRENCY)) as pool:
@@ -124,6 +134,14 @@ def _send_results(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterCli
     _record(run, confirmed, failed)
     if stop is not None:
         raise RunStopped(str(stop)) from stop
+
+
+def _holds(current: dict | None, payload: dict) -> bool:
+    """Whether IC already holds this payload's value (what a resumed send would write)."""
+    if not current:
+        return False
+    keys = ("scoreStatus", "score", "status", "late", "missing")
+    return all(current.get(k) == payload.get(k) for k in keys)
 
 
 def _result(

@@ -1,10 +1,10 @@
-"""The district admin's sync pages: import runs, violations, the district policy, the dashboard.
+"""The district admin's sync pages: import runs, violations, the policy, passback, the dashboard.
 
 Importing this package registers every admin in it; the dashboard is drawn by the project's
 admin site (``gpbsite.admin``) on the admin index.
 """
 
-from sync.admin import course_pages, dashboard, imports, policy, violations
+from sync.admin import course_pages, dashboard, imports, passback, policy, violations
 from sync.admin.imports import format_duration, rows_written, run_progress
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "dashboard",
     "format_duration",
     "imports",
+    "passback",
     "policy",
     "rows_written",
     "run_progress",

@@ -42,6 +42,11 @@ class FakeSis:
     def put_line_item(self, sourced_id: str, line_item: dict) -> Sent:
         return self._write(self.line_items, sourced_id, line_item)
 
+    def get_result(self, sourced_id: str) -> dict | None:
+        with self._lock:
+            self.requests_made += 1
+            return self.results.get(sourced_id)
+
     def put_result(self, sourced_id: str, result: dict) -> Sent:
         return self._write(self.results, sourced_id, result)
 

@@ -959,3 +959,12 @@ def test_errors_survive_pickling_with_their_attributes():
         2,
     )
     assert copy.retryable is False
+
+
+def test_get_result_returns_what_ic_holds_or_none_when_it_has_none(client, mocked):
+    token_answer(mocked)
+    mocked.get(f"{BASE}/results/r-1", json={"result": {"sourcedId": "r-1", "score": 8.0}})
+    mocked.get(f"{BASE}/results/r-2", status=404, json={"imsx_codeMajor": "failure"})
+
+    assert client.get_result("r-1") == {"sourcedId": "r-1", "score": 8.0}
+    assert client.get_result("r-2") is None
