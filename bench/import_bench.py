@@ -35,7 +35,8 @@ def main() -> None:
         cursor.execute(
             "TRUNCATE courses_submission, courses_assignmentoverride, courses_enrollment, "
             "courses_assignment, courses_assignmentgroup, courses_section, courses_course, "
-            "courses_person, courses_term, courses_account, sync_importrunerror, sync_importrun"
+            "courses_person, courses_term, courses_account, sync_importrunerror, sync_importrun "
+            "CASCADE"
         )
 
     with SandboxProcess(args.size, seed=args.seed) as sandbox:
