@@ -86,6 +86,13 @@ class Course(CanvasRow):
         help_text="Start of the last import that read this course's grades; the next "
         "incremental import asks Canvas only for grades graded since then.",
     )
+    canvas_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",  # the importer's raw inserts leave it out
+        help_text="Fingerprint of the course as Canvas last described it (all but grades); "
+        "an incremental import that reads the same skips rewriting it.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 
 # PostgreSQL allows 65,535 bind parameters per statement, SQLite 32,766 (3.32+); stay well below.
 MAX_PARAMS_PER_STATEMENT = 30_000
+COPY_FROM_ROWS = 500
 
 Converter = Callable[[Any], Any]
 
@@ -77,8 +78,15 @@ def bulk_upsert(
                     values[i] = convert(values[i])
             yield values
 
+    rows = list(rows)
+    if not rows:
+        return 0
     if connection.vendor == "postgresql":
-        return _upsert_by_copy(table, column_sql, upsert_tail, prepared())
+        # COPY pays for a scratch table (a few catalog writes): worth it for many rows only.
+        if len(rows) >= COPY_FROM_ROWS:
+            return _upsert_by_copy(table, column_sql, upsert_tail, prepared())
+        types = [model._meta.get_field(c).db_type(connection) for c in all_columns]
+        return _upsert_by_arrays(table, column_sql, types, upsert_tail, list(prepared()))
 
     written = 0
     batch_size = max(1, MAX_PARAMS_PER_STATEMENT // len(all_columns))
@@ -124,6 +132,19 @@ def _upsert_by_copy(table: str, column_sql: str, upsert_tail: str, rows: Iterato
 
 
 _load_tables = 0
+
+
+def _upsert_by_arrays(
+    table: str, column_sql: str, types: list[str], upsert_tail: str, rows: list[list]
+) -> int:
+    """PostgreSQL, few rows: one array per column through unnest(). The statement text is the
+    same whatever the row count, so psycopg parses it once, and arrays travel in binary (%b)."""
+    select = ", ".join(f"%b::{t}[]" for t in types)
+    sql = f"INSERT INTO {table} ({column_sql}) SELECT * FROM unnest({select}){upsert_tail}"
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return max(cursor.rowcount, 0)
 
 
 def _batched(items: Iterable[list], size: int) -> Iterator[list[list]]:

@@ -21,9 +21,11 @@ from sync.rules.data import (
 
 def to_minute(moment: datetime) -> datetime:
     """``moment`` in UTC without seconds: the rule book compares dates to the minute."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"GPB rules need timezone-aware datetimes, got {moment!r}")
-    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+    if moment.tzinfo is not UTC:  # dates from the database already are: skip the conversion
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"GPB rules need timezone-aware datetimes, got {moment!r}")
+        moment = moment.astimezone(UTC)
+    return moment.replace(second=0, microsecond=0)
 
 
 def same_minute(first: datetime | None, second: datetime | None) -> bool:
@@ -74,6 +76,8 @@ def course_has_sis_id(course: CourseIn) -> bool:
 
 def live_overrides(assignment: AssignmentIn, target: str) -> list[OverrideIn]:
     """The assignment's overrides of one target that are not deleted, in canvas id order."""
+    if not assignment.overrides:  # most assignments: skip the work, this runs per section
+        return []
     live = [o for o in assignment.overrides if o.target == target and not o.deleted]
     return sorted(live, key=lambda o: o.canvas_id)
 
@@ -99,6 +103,8 @@ def base_due_at(assignment: AssignmentIn) -> datetime | None:
 
 def section_override(assignment: AssignmentIn, section: SectionIn) -> OverrideIn | None:
     """The section's live override that decides its due date, or any live one if none sets it."""
+    if not assignment.overrides:
+        return None
     mine = [
         o for o in live_overrides(assignment, TARGET_SECTION) if o.section_id == section.canvas_id
     ]

@@ -302,3 +302,14 @@ def test_a_scheduled_import_leaves_a_running_import_alone():
     running = ImportRun.objects.create(kind="full", started_at=timezone.now())
 
     assert import_canvas() == f"skipped: import #{running.pk} is still running"
+
+
+def test_an_incremental_import_rewrites_only_courses_canvas_describes_differently():
+    canvas = small_district()
+    run_import(canvas, full=True)
+    canvas.course_data[200]["assignments"][0]["name"] = "Renamed in Canvas"
+
+    run = run_import(canvas)
+
+    assert run.counts["courses_unchanged"] == 1
+    assert Assignment.objects.get(canvas_id=2000).name == "Renamed in Canvas"
