@@ -5,8 +5,9 @@ their behaviour and add the violations: an inline (open first, then the most rec
 at most INLINE_LIMIT rows) and a link to the violation list narrowed to that row.
 """
 
-from django.contrib import admin
-from django.db.models import F
+from django.contrib import admin, messages
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -16,6 +17,7 @@ from courses.models import Assignment, Course, Person
 from sync.admin.violation_filters import AssignmentChosenFilter, CourseChosenFilter, TeacherFilter
 from sync.admin.violations import ViolationColumns
 from sync.models import Violation
+from sync.passback import passback_request
 
 
 def violations_link(label: str, **filters: object) -> str:
@@ -58,10 +60,36 @@ class CourseWithViolationsAdmin(CourseAdmin):
     inlines = (*CourseAdmin.inlines, CourseViolationInline)
     readonly_fields = (*CourseAdmin.readonly_fields, "violations")
 
+    actions = ("pass_back",)
+
     @admin.display(description="violations")
     def violations(self, obj: Course) -> str:
         open_count = obj.violations.filter(resolved_at__isnull=True).count()
         return violation_links(CourseChosenFilter.parameter_name, obj.canvas_id, open_count)
+
+    def has_pass_back_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("sync.change_syncrun")
+
+    @admin.action(description="Pass grades back to Infinite Campus", permissions=["pass_back"])
+    def pass_back(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        """Queue a passback run per selected course (joining any run already in progress)."""
+        started, joined = [], []
+        for course_id in queryset.values_list("canvas_id", flat=True):
+            run, created = passback_request(
+                course_id=course_id, requested_by=request.user.get_username()
+            )
+            (started if created else joined).append(f"#{run.pk}")
+        parts = []
+        if started:
+            parts.append(f"Queued passback runs {', '.join(started)}")
+        if joined:
+            parts.append(f"already running: {', '.join(joined)}")
+        url = reverse("admin:sync_syncrun_changelist")
+        self.message_user(
+            request,
+            format_html('{}. Follow them under <a href="{}">sync runs</a>.', "; ".join(parts), url),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Assignment)

@@ -549,3 +549,26 @@ def test_the_connection_test_needs_view_permission_on_runs(client: Client) -> No
     client.force_login(User.objects.create_user("nobody", password="pw", is_staff=True))
 
     assert client.get(reverse(CONNECTION)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_course_list_action_queues_a_passback_run_per_course(admin_client, monkeypatch):
+    from courses.models import Account, Course
+
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: queued.append(args))
+    Account.objects.create(canvas_id=1, name="root")
+    course = Course.objects.create(
+        canvas_id=77, account_id=1, name="Algebra", workflow_state="available"
+    )
+
+    response = admin_client.post(
+        "/admin/courses/course/",
+        {"action": "pass_back", "_selected_action": [str(course.pk)]},
+        follow=True,
+    )
+
+    run = SyncRun.objects.get(course_id=77)
+    assert run.status == "queued"
+    assert queued == [("sync.tasks.passback_start", run.pk)]
+    assert f"Queued passback runs #{run.pk}" in response.content.decode()

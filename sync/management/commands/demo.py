@@ -55,10 +55,19 @@ class Command(BaseCommand):
                 f"Cannot serve the sandbox on port {options['sandbox_port']} ({exc}); "
                 f"stop whatever uses it or pass --sandbox-port."
             ) from exc
-        settings.CANVAS_BASE_URL = sandbox.url
+        sandbox_settings = {
+            "CANVAS_BASE_URL": sandbox.url,
+            "SIS_BASE_URL": sandbox.sis_base_url,
+            "SIS_TOKEN_URL": sandbox.sis_token_url,
+            "SIS_CLIENT_ID": "sandbox-client",
+            "SIS_CLIENT_SECRET": "sandbox-secret",
+        }
+        for name, value in sandbox_settings.items():
+            setattr(settings, name, value)
         worker = None
         try:
             self.stdout.write(f"   Canvas sandbox at {sandbox.url}")
+            self.stdout.write(f"   Infinite Campus sandbox at {sandbox.sis_base_url}")
             self.stdout.write("3/4 Importing it from the sandbox's Canvas API ...")
             run = district_import(full=True, requested_by="make demo")
             status = run.get_status_display().lower()
@@ -71,7 +80,7 @@ class Command(BaseCommand):
 
             schedules_apply()
             password = self._demo_admin()
-            worker = self._start_worker(sandbox.url)
+            worker = self._start_worker(sandbox_settings)
             self.stdout.write("4/4 Serving the dashboard. Sign in with:")
             self.stdout.write(self.style.SUCCESS(f"   http://127.0.0.1:{options['port']}/admin/"))
             self.stdout.write(self.style.SUCCESS(f"   user {DEMO_USERNAME}  password {password}"))
@@ -100,7 +109,7 @@ class Command(BaseCommand):
         user.save()
         return password
 
-    def _start_worker(self, canvas_url: str) -> subprocess.Popen:
-        env = {**os.environ, "CANVAS_BASE_URL": canvas_url}
+    def _start_worker(self, sandbox_settings: dict[str, str]) -> subprocess.Popen:
+        env = {**os.environ, **sandbox_settings}
         manage = Path(settings.BASE_DIR) / "manage.py"
         return subprocess.Popen([sys.executable, str(manage), "qcluster"], env=env)
