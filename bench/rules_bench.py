@@ -53,9 +53,9 @@ def fill_history(target: int) -> int:
                 school_id, term_id, message, first_seen, last_seen, resolved_at)
             SELECT key, rule, severity, course_id, assignment_id, section_id, school_id, term_id,
                    message,
-                   now() - make_interval(days => (g * 7 + id % 7)::int % 365 + 2),
-                   now() - make_interval(days => (g * 7 + id % 7)::int % 365 + 1),
-                   now() - make_interval(days => (g * 7 + id % 7)::int % 365 + 1)
+                   now() - make_interval(days => (g * 7 + id %% 7)::int %% 365 + 2),
+                   now() - make_interval(days => (g * 7 + id %% 7)::int %% 365 + 1),
+                   now() - make_interval(days => (g * 7 + id %% 7)::int %% 365 + 1)
             FROM sync_violation, generate_series(1, %s) AS g
             WHERE resolved_at IS NULL
             LIMIT %s

@@ -317,7 +317,10 @@ def _grade_json(grade: GradeInput) -> dict:
 
 
 def _value_hash(grade: GradeInput, value: dict) -> str:
-    return content_hash({**value, "late": grade.late, "missing": grade.missing})
+    # The class is part of it: a section whose SIS id changed needs its results sent again.
+    return content_hash(
+        {**value, "late": grade.late, "missing": grade.missing, "class": grade.class_sourced_id}
+    )
 
 
 def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:

@@ -204,7 +204,7 @@ def _record(
 
 def _state_value(grade: GradeOutcome) -> dict:
     info, value = grade.payload["grade"], grade.payload["value"]
-    return {**value, "late": info["late"], "missing": info["missing"]}
+    return {**value, "late": info["late"], "missing": info["missing"], "class": info["class"]}
 
 
 def _confirm(run: SyncRun, sent: list[tuple[str, str, dict]], now: datetime) -> None:

@@ -278,3 +278,48 @@ def test_the_passback_command_says_when_the_sis_is_not_configured(canvas, settin
     settings.SIS_BASE_URL = ""
     with pytest.raises(CommandError, match="set SIS_BASE_URL"):
         call_command("passback", "--course", "100", "--wait", stdout=StringIO())
+
+
+def test_extra_credit_is_kept_and_grade_text_does_not_matter_when_there_is_a_score(canvas, sis):
+    subs = canvas.course_data[100]["submissions"]
+    subs[0].update(score=12.5, grade="A+")  # 1000 / 5000, points possible 10
+    subs[1].update(score=7.0, grade="complete")  # 1001 / 5000
+    imported(canvas)
+
+    run_course()
+
+    assert sis.results["gpb-a1000-s101-u5000"]["score"] == 12.5
+    assert sis.results["gpb-a1001-s101-u5000"]["score"] == 7.0
+
+
+def test_a_student_in_two_sections_gets_a_result_on_each_sections_line_item(canvas, sis):
+    from tests.sync.fakes import enrollment
+
+    canvas.course_data[100]["enrollments"].append(enrollment(1099, 5000, 100, 102))
+    imported(canvas)
+
+    run = run_course()
+
+    assert "gpb-a1000-s101-u5000" in sis.results
+    assert "gpb-a1000-s102-u5000" in sis.results
+    assert sis.results["gpb-a1000-s102-u5000"]["class"]["sourcedId"] == "SIS-S102"
+    assert run.grades.filter(student_id=5000, status="posted").count() == 6
+
+
+def test_a_section_whose_sis_id_changed_gets_its_line_items_sent_to_the_new_class(canvas, sis):
+    from courses.models import Section
+
+    imported(canvas)
+    run_course()
+    Section.objects.filter(canvas_id=101).update(sis_section_id="SIS-S101-NEW")
+    sis.category_titles["SIS-S101-NEW"] = ["Homework"]
+
+    run = run_course()
+
+    item = sis.line_items["gpb-a1000-s101"]
+    assert item["class"]["sourcedId"] == "SIS-S101-NEW"
+    assert item["category"]["sourcedId"] == "cat-SIS-S101-NEW-homework"
+    assert run.assignments.filter(section_id=101, status="synced").count() == 3
+    # Its results go again (to the new class); the other section's stay unchanged.
+    assert run.grades.filter(status="posted").count() == 6
+    assert sis.results["gpb-a1000-s101-u5000"]["class"]["sourcedId"] == "SIS-S101-NEW"
