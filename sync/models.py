@@ -192,6 +192,12 @@ class Violation(models.Model):
                 condition=models.Q(resolved_at__isnull=True, severity="blocking"),
                 name="open_blocking_by_assignment",
             ),
+            # Searching the changelist by assignment name looks up thousands of assignments.
+            models.Index(
+                fields=["assignment"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="open_by_assignment",
+            ),
             models.Index(
                 fields=["course"],
                 condition=models.Q(

@@ -533,3 +533,18 @@ def test_changelist_queries_do_not_grow_with_the_number_of_violations(
 
 def test_the_district_admin_group_exists_after_migrating() -> None:
     assert Group.objects.filter(name=DISTRICT_ADMIN_GROUP).exists()
+
+
+def test_past_the_count_cap_the_list_says_more_than_instead_of_counting_everything(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.admin.violations import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 2)
+    course = make_course()
+    for _ in range(3):
+        make_violation(course)
+
+    page = admin_client.get(reverse("admin:sync_violation_changelist")).content.decode()
+
+    assert "more than 2 violations" in page
