@@ -184,7 +184,8 @@ class Violation(models.Model):
             models.Index(fields=["school", "resolved_at"]),
             models.Index(fields=["term", "resolved_at"]),
             models.Index(fields=["course", "resolved_at"]),
-            models.Index(fields=["-first_seen"]),
+            # The changelist's order (newest first, id breaking ties) over the whole history.
+            models.Index(fields=["-first_seen", "-id"], name="violation_newest_first"),
             # Compliance asks "has this assignment (or its course) an open blocking violation?"
             # for every synced assignment; these partial indexes answer it without the history.
             models.Index(
