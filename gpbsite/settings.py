@@ -107,6 +107,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grade passback (Canvas to Infinite Campus) violations and compliance.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Runs and grade outcomes both have a "status": give each choice set its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "SyncRunStatusEnum": "sync.models.SyncRun.Status",
+        "GradeOutcomeStatusEnum": "sync.models.GradeOutcome.Status",
+    },
 }
 
 # django-q2: the ORM broker by default (nothing else to run); Redis when REDIS_URL is set.
