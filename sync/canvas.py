@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,14 +15,17 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from sync.http_transport import (
+    backoff_delay,
+    describe_transport_error,
+    retry_after_seconds,
+)
+
 logger = logging.getLogger(__name__)
 
 _USER_AGENT = "gpb-dashboard (Canvas grade passback monitor)"
 # A slow connect means a wrong host or a firewall, not a busy server: fail over to a retry early.
 _CONNECT_TIMEOUT_MAX = 10.0
-# A server asking for a longer pause would stall a course worker for minutes; we retry sooner and
-# report "throttled" if Canvas keeps refusing.
-_RETRY_AFTER_MAX = 120.0
 # Longest pause taken when Canvas's rate-limit bucket is empty; Canvas refills it in seconds.
 _LOW_REMAINING_MAX_PAUSE = 2.0
 _MESSAGE_MAX_CHARS = 200
@@ -221,7 +222,7 @@ class CanvasClient:
                 )
                 if not retryable or attempt == attempts:
                     raise self._unreachable(url, exc, attempt) from exc
-                self._back_off(attempt, None, method, url, _describe_transport_error(exc))
+                self._back_off(attempt, None, method, url, describe_transport_error(exc))
                 continue
             except requests.exceptions.InvalidHeader as exc:
                 raise CanvasError(
@@ -245,7 +246,7 @@ class CanvasClient:
             if attempt == attempts:
                 raise _exhausted_error(response, retry_kind, attempts)
             reason = f"HTTP {response.status_code}"
-            self._back_off(attempt, _retry_after(response), method, url, reason)
+            self._back_off(attempt, retry_after_seconds(response), method, url, reason)
         raise AssertionError("the retry loop always returns or raises")
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -268,9 +269,7 @@ class CanvasClient:
         self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
     ) -> None:
         if retry_after is None:
-            # Full jitter: spreads the retries of concurrent course workers apart.
-            ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-            delay = random.uniform(0, ceiling)
+            delay = backoff_delay(attempt, self.backoff_base, self.backoff_max)
         else:
             delay = retry_after
         logger.warning(
@@ -325,7 +324,7 @@ class CanvasClient:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _unreachable(self, url: str, exc: requests.RequestException, attempts: int) -> CanvasError:
-        reason = _describe_transport_error(exc)
+        reason = describe_transport_error(exc)
         if isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout):
             reason = f"no answer within {self._timeouts[1]:g}s"
         if attempts > 1:
@@ -383,23 +382,6 @@ def _retry_kind(response: requests.Response, *, idempotent: bool) -> str | None:
     if status >= 500 and (idempotent or status == 503):
         return "http"
     return None
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), _RETRY_AFTER_MAX)
 
 
 def _canvas_message(response: requests.Response) -> str | None:
@@ -478,27 +460,6 @@ def _sent_nothing(exc: Exception) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return isinstance(reason, NewConnectionError)  # refused or DNS failure
-
-
-def _describe_transport_error(exc: Exception) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, requests.Timeout):
-        return "no answer in time"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS certificate or handshake error"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "connection dropped mid-response"
-    if not isinstance(exc, requests.ConnectionError):
-        return "invalid URL"
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if any(hint in text for hint in ("name resolution", "not known", "getaddrinfo", "nodename")):
-        return "host name not found"
-    if any(hint in text for hint in ("reset", "aborted", "disconnected")):
-        return "connection dropped"
-    return "connection failed"
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

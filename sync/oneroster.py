@@ -17,20 +17,23 @@ differences this client handles between the two versions (reference ``oneroster.
 
 from __future__ import annotations
 
-import email.utils
 import html
 import logging
-import random
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
+
+from sync.http_transport import (
+    backoff_delay,
+    describe_transport_error,
+    retry_after_seconds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,6 @@ _USER_AGENT = "gpb-dashboard (Canvas grade passback)"
 # A slow connect means a wrong host or a firewall, not a busy server: give up on it early.
 _CONNECT_TIMEOUT_MAX = 10.0
 # A longer pause would stall a course worker for minutes; we report "throttled" instead.
-_RETRY_AFTER_MAX = 120.0
 # Refresh this long before the token expires so a call never leaves with a token about to lapse.
 _TOKEN_REFRESH_MARGIN = 60.0
 # expires_in is only RECOMMENDED by RFC 6749; if absent, a 401 refreshes the token anyway.
@@ -414,7 +416,7 @@ class OneRosterClient:
             except _TRANSPORT_ERRORS as exc:
                 if attempt == attempts:
                     raise self._unreachable(exc, url, is_token, attempt) from exc
-                self._back_off(attempt, None, method, url, _describe_transport_error(exc))
+                self._back_off(attempt, None, method, url, describe_transport_error(exc))
                 continue
             except requests.RequestException as exc:
                 # A malformed URL or header: a configuration problem no retry will fix.
@@ -424,7 +426,7 @@ class OneRosterClient:
                 return response, attempt
             if attempt == attempts:
                 raise _exhausted_error(response, subject, attempts)
-            self._back_off(attempt, _retry_after(response), method, url, f"HTTP {status}")
+            self._back_off(attempt, retry_after_seconds(response), method, url, f"HTTP {status}")
         raise AssertionError("the retry loop always returns or raises")
 
     def _send(
@@ -442,8 +444,7 @@ class OneRosterClient:
         self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
     ) -> None:
         if retry_after is None:
-            # Full jitter spreads the retries of concurrent workers apart.
-            delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+            delay = backoff_delay(attempt, self.backoff_base, self.backoff_max)
         else:
             delay = retry_after
         logger.warning(
@@ -471,7 +472,7 @@ class OneRosterClient:
     def _unreachable(
         self, exc: requests.RequestException, url: str, is_token: bool, attempts: int
     ) -> OneRosterError:
-        reason = _describe_transport_error(exc)
+        reason = describe_transport_error(exc)
         if isinstance(exc, requests.ReadTimeout):
             reason = f"no answer within {self._timeouts[1]:g}s"
         if attempts > 1:
@@ -582,23 +583,6 @@ def _category_class(category: dict) -> str | None:
     return str(class_id) if class_id not in (None, "") else None
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), _RETRY_AFTER_MAX)
-
-
 # -- building errors ----------------------------------------------------------------------------
 
 
@@ -698,27 +682,6 @@ def _bad_response(
     except ValueError:
         said = _Explanation(description=_excerpt(response.text))
     return _error(text, "bad_response", response, said, attempts)
-
-
-def _describe_transport_error(exc: Exception) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, requests.Timeout):
-        return "no answer in time"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS certificate or handshake error"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "connection dropped mid-response"
-    if not isinstance(exc, requests.ConnectionError):
-        return "invalid URL or header"
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if any(hint in text for hint in ("name resolution", "not known", "getaddrinfo", "nodename")):
-        return "host name not found"
-    if any(hint in text for hint in ("reset", "aborted", "disconnected")):
-        return "connection dropped"
-    return "connection failed"
 
 
 def _quote(sourced_id: str) -> str:
