@@ -58,7 +58,8 @@ def violations_refresh(
             findings.extend((f, meta) for f in rules.evaluate_course(course, policy, now))
         _persist(chunk, findings, now, summary)
         summary.courses += len(chunk)
-    compliance_sample_take(now)
+    if course_ids is None:  # one course's refresh (a passback, a fix) does not move the trend
+        compliance_sample_take(now)
     return summary
 
 
