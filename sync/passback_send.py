@@ -1,13 +1,13 @@
 """Send one section's pending line items and results to Infinite Campus, recording every outcome.
 
-Results go out ``SIS_MAX_CONCURRENCY`` at a time. Each confirmed send is written back (outcome
-``posted`` and the new PassbackState) in small batches, so a crash loses at most one batch of
-confirmations: those grades are sent once more by the resumed run, an idempotent PUT by sourcedId.
+Requests go out ``SIS_MAX_CONCURRENCY`` at a time. Each confirmed send is written back (outcome
+``posted`` and the new PassbackState) in small batches; a crash can lose at most one batch of
+confirmations, and a resumed section asks IC for those results before sending them again.
 """
 
 import logging
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from datetime import datetime
 
 from django.conf import settings
@@ -30,63 +30,88 @@ class RunStopped(Exception):
 
 
 def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> None:
-    """Send everything still pending for one section of a run; safe to call again after a crash."""
+    """Send everything still pending for one section of a run; safe to call again after a crash.
+
+    The section goes as one batch: its changed line items first, then every pending result of
+    the pairs whose line item IC holds, ``SIS_MAX_CONCURRENCY`` requests at a time, then each
+    pair's status from one grouped count.
+    """
     run = SyncRun.objects.get(pk=run_id)
     if run.finished_at:
         return
-    outcomes = run.assignments.filter(
-        section_id=section_id, status=AssignmentOutcome.Status.PENDING
-    ).order_by("assignment_id")
-    for outcome in outcomes:
-        _send_pair(run, outcome, client)
-
-
-def _send_pair(run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient) -> None:
+    outcomes = list(
+        run.assignments.filter(
+            section_id=section_id, status=AssignmentOutcome.Status.PENDING
+        ).order_by("assignment_id")
+    )
+    if not outcomes:
+        return
     now = timezone.now()
-    # Sending this pair began before and never finished: its worker died. What IC confirmed
-    # in the meantime may not be recorded here, so each pending grade is checked first.
-    resumed = outcome.send_started_at is not None
-    if not resumed:
-        outcome.send_started_at = now
-        outcome.save(update_fields=["send_started_at"])
-    line_item = {**outcome.line_item, "dateLastModified": utc_iso(now)}
-    sent_before = PassbackState.objects.filter(sourced_id=outcome.line_item_sourced_id).first()
-    if sent_before is None or sent_before.value_hash != content_hash(line_item):
+    # Pairs whose sending began before and never finished: their worker died. What IC
+    # confirmed in the meantime may not be recorded here, so their grades are checked first.
+    resumed = {o.pk for o in outcomes if o.send_started_at is not None}
+    AssignmentOutcome.objects.filter(pk__in=[o.pk for o in outcomes if o.pk not in resumed]).update(
+        send_started_at=now
+    )
+    workers = max(1, settings.SIS_MAX_CONCURRENCY)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ready = _send_line_items(run, outcomes, client, pool, now)
+        sendable = [o for o in ready if o.line_item.get("status") != "tobedeleted"]
+        _send_results(run, sendable, client, pool, resumed)
+    _settle(outcomes)
+
+
+def _send_line_items(
+    run: SyncRun,
+    outcomes: list[AssignmentOutcome],
+    client: OneRosterClient,
+    pool: ThreadPoolExecutor,
+    now: datetime,
+) -> list[AssignmentOutcome]:
+    """PUT the line items IC does not hold as they are; returns the pairs ready for results."""
+    items = {o.pk: {**o.line_item, "dateLastModified": utc_iso(now)} for o in outcomes}
+    held = dict(
+        PassbackState.objects.filter(
+            sourced_id__in=[o.line_item_sourced_id for o in outcomes]
+        ).values_list("sourced_id", "value_hash")
+    )
+    changed = [o for o in outcomes if held.get(o.line_item_sourced_id) != content_hash(items[o.pk])]
+    ready = [o for o in outcomes if o not in changed]
+    futures = {
+        pool.submit(client.put_line_item, o.line_item_sourced_id, items[o.pk]): o for o in changed
+    }
+    confirmed, stop = [], None
+    for future in as_completed(futures):
+        outcome = futures[future]
         try:
-            answer = client.put_line_item(outcome.line_item_sourced_id, line_item)
+            answer = future.result()
         except OneRosterError as exc:
             _line_item_failed(outcome, exc)
             if exc.kind == "auth":
-                raise RunStopped(str(exc)) from exc
-            return
-        _confirm(run, [(outcome.line_item_sourced_id, "lineItem", line_item)], now)
-        outcome.line_item_sent = True
-        outcome.http_status = answer.status
-
-    if line_item.get("status") == "tobedeleted":
-        outcome.status = AssignmentOutcome.Status.SYNCED
-        outcome.save(update_fields=["status", "line_item_sent", "http_status"])
-        return
-    _send_results(run, outcome, client, verify=resumed)
-    counts = dict(
-        outcome.grades.values("status").annotate(n=Count("id")).values_list("status", "n")
-    )
-    failed = counts.get(GradeOutcome.Status.FAILED, 0)
-    posted = counts.get(GradeOutcome.Status.POSTED, 0)
-    if failed:
-        outcome.status = AssignmentOutcome.Status.FAILED
-        outcome.message = f"{failed} grades failed, {posted} posted."
-    elif posted or outcome.line_item_sent:
-        outcome.status = AssignmentOutcome.Status.SYNCED
-    else:
-        outcome.status = AssignmentOutcome.Status.NO_CHANGES
-    outcome.save(update_fields=["status", "message", "line_item_sent", "http_status"])
+                stop = stop or exc
+            continue
+        outcome.line_item_sent, outcome.http_status = True, answer.status
+        confirmed.append((outcome.line_item_sourced_id, "lineItem", items[outcome.pk]))
+        ready.append(outcome)
+    _confirm(run, confirmed, now)
+    if stop is not None:
+        raise RunStopped(str(stop)) from stop
+    return ready
 
 
 def _send_results(
-    run: SyncRun, outcome: AssignmentOutcome, client: OneRosterClient, *, verify: bool
+    run: SyncRun,
+    outcomes: list[AssignmentOutcome],
+    client: OneRosterClient,
+    pool: ThreadPoolExecutor,
+    resumed: set[int],
 ) -> None:
-    pending = list(outcome.grades.filter(status=GradeOutcome.Status.PENDING).order_by("id"))
+    by_pk = {o.pk: o for o in outcomes}
+    pending = list(
+        GradeOutcome.objects.filter(
+            assignment_outcome__in=list(by_pk), status=GradeOutcome.Status.PENDING
+        ).order_by("id")
+    )
     if not pending:
         return
     version = settings.SIS_ONEROSTER_VERSION
@@ -97,43 +122,72 @@ def _send_results(
     stop: OneRosterError | None = None
 
     def send(grade: GradeOutcome) -> tuple[dict, Sent]:
+        outcome = by_pk[grade.assignment_outcome_id]
         payload = _result(grade, outcome, base_url=base_url, version=version)
-        if verify and _holds(client.get_result(grade.result_sourced_id), payload):
+        if outcome.pk in resumed and _holds(client.get_result(grade.result_sourced_id), payload):
             return payload, Sent(status=200, attempts=0)  # confirmed before the crash
         return payload, client.put_result(grade.result_sourced_id, payload)
 
-    with ThreadPoolExecutor(max_workers=max(1, settings.SIS_MAX_CONCURRENCY)) as pool:
-        todo = iter(pending)
-        running: dict[Future, GradeOutcome] = {}
-        while True:
-            while stop is None and len(running) < max(1, settings.SIS_MAX_CONCURRENCY):
-                grade = next(todo, None)
-                if grade is None:
-                    break
-                running[pool.submit(send, grade)] = grade
-            if not running:
+    workers = max(1, settings.SIS_MAX_CONCURRENCY)
+    todo = iter(pending)
+    running: dict[Future, GradeOutcome] = {}
+    while True:
+        # A few more in the pool than it runs, so that no worker waits for the next one.
+        while stop is None and len(running) < 2 * workers:
+            grade = next(todo, None)
+            if grade is None:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                grade = running.pop(future)
-                try:
-                    payload, answer = future.result()
-                except OneRosterError as exc:
-                    failed.append((grade, exc))
-                    if exc.kind == "auth":
-                        stop = stop or exc
-                else:
-                    confirmed.append((grade, payload, answer))
-            if (
-                len(confirmed) >= RECORD_EVERY
-                or time.monotonic() - last_flush > RECORD_EVERY_SECONDS
-            ):
-                _record(run, confirmed, failed)
-                confirmed, failed = [], []
-                last_flush = time.monotonic()
+            running[pool.submit(send, grade)] = grade
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            grade = running.pop(future)
+            try:
+                payload, answer = future.result()
+            except OneRosterError as exc:
+                failed.append((grade, exc))
+                if exc.kind == "auth":
+                    stop = stop or exc
+            else:
+                confirmed.append((grade, payload, answer))
+        if len(confirmed) >= RECORD_EVERY or time.monotonic() - last_flush > RECORD_EVERY_SECONDS:
+            _record(run, confirmed, failed)
+            confirmed, failed = [], []
+            last_flush = time.monotonic()
     _record(run, confirmed, failed)
     if stop is not None:
         raise RunStopped(str(stop)) from stop
+
+
+def _settle(outcomes: list[AssignmentOutcome]) -> None:
+    """Each pair's final status from its grades' outcomes (one grouped count for the section)."""
+    counts: dict[int, dict[str, int]] = {}
+    for pk, status, n in (
+        GradeOutcome.objects.filter(assignment_outcome__in=[o.pk for o in outcomes])
+        .values("assignment_outcome", "status")
+        .annotate(n=Count("id"))
+        .values_list("assignment_outcome", "status", "n")
+    ):
+        counts.setdefault(pk, {})[status] = n
+    settled = []
+    for outcome in outcomes:
+        if outcome.status == AssignmentOutcome.Status.FAILED:  # its line item failed
+            continue
+        mine = counts.get(outcome.pk, {})
+        failed = mine.get(GradeOutcome.Status.FAILED, 0)
+        posted = mine.get(GradeOutcome.Status.POSTED, 0)
+        if failed:
+            outcome.status = AssignmentOutcome.Status.FAILED
+            outcome.message = f"{failed} grades failed, {posted} posted."
+        elif posted or outcome.line_item_sent:
+            outcome.status = AssignmentOutcome.Status.SYNCED
+        else:
+            outcome.status = AssignmentOutcome.Status.NO_CHANGES
+        settled.append(outcome)
+    AssignmentOutcome.objects.bulk_update(
+        settled, ["status", "message", "line_item_sent", "http_status"], batch_size=500
+    )
 
 
 def _holds(current: dict | None, payload: dict) -> bool:
