@@ -78,7 +78,10 @@ def main() -> None:
 
         # 1% of the grades the first run posted (every 100th): each one must go again, alone.
         sent = GradeOutcome.objects.filter(status="posted", submission_canvas_id__isnull=False)
-        changed_ids = sorted(set(sent.values_list("submission_canvas_id", flat=True)))[::100]
+        scored = Submission.objects.filter(
+            canvas_id__in=sent.values("submission_canvas_id"), score__isnull=False
+        )  # an excused grade has no score to change
+        changed_ids = sorted(scored.values_list("canvas_id", flat=True))[::100]
         # A new score that always differs from the old one (an equal one would rightly stay
         # unchanged), graded now.
         Submission.objects.filter(canvas_id__in=changed_ids).update(
