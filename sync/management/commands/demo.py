@@ -85,7 +85,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"   http://127.0.0.1:{options['port']}/admin/"))
             self.stdout.write(self.style.SUCCESS(f"   user {DEMO_USERNAME}  password {password}"))
             self.stdout.write(
-                "   (a django-q2 worker runs the hourly import schedule; Ctrl-C stops all)"
+                "   A django-q2 worker runs the schedules and passback runs; Ctrl-C stops all."
+            )
+            self.stdout.write(
+                "   Try: Courses > select some > 'Pass grades back to Infinite Campus', then "
+                "follow them under Sync runs."
             )
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
         finally:
