@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "sync",
     "sandbox",
     "api",
+    "teachers",
 ]
 
 MIDDLEWARE = [

@@ -20,4 +20,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     path("api/v1/", include("api.urls")),
+    path("teacher/", include("teachers.urls")),
 ]
