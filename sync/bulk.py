@@ -49,53 +49,66 @@ def bulk_upsert(
     compare: Sequence[str] | None = None,
     touch: str | None = "imported_at",
     now: Any = None,
+    key: str = "canvas_id",
 ) -> int:
-    """Insert or update ``rows`` (tuples ordered like ``columns``, which include ``canvas_id``).
+    """Insert or update ``rows`` (tuples ordered like ``columns``, which include ``key``, a
+    column with a unique constraint).
 
-    ``compare`` names the columns whose change triggers an update (default: all but canvas_id);
+    ``compare`` names the columns whose change triggers an update (default: all but the key);
     ``touch`` is a timestamp column set to ``now`` on insert and whenever a row changes.
     Returns the number of rows inserted or changed.
     """
     columns = list(columns)
-    compare = [c for c in (compare or columns) if c != "canvas_id"]
+    compare = [c for c in (compare or columns) if c != key]
     all_columns = columns + ([touch] if touch else [])
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    column_sql = ", ".join(qn(c) for c in all_columns)
-    set_sql = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in all_columns if c != "canvas_id")
+    set_sql = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in all_columns if c != key)
     changed_sql = " OR ".join(f"{table}.{qn(c)} IS DISTINCT FROM excluded.{qn(c)}" for c in compare)
-    upsert_tail = f" ON CONFLICT ({qn('canvas_id')}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
-    converters = _converters(model, all_columns)
+    upsert_tail = f" ON CONFLICT ({qn(key)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
     extra = [now] if touch else []
+    return _insert_rows(model, all_columns, ([*row, *extra] for row in rows), upsert_tail)
 
+
+def bulk_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert plain rows (tuples ordered like ``columns``) without building model instances."""
+    return _insert_rows(model, list(columns), (list(row) for row in rows), "")
+
+
+def _insert_rows(
+    model: type[models.Model], all_columns: list[str], rows: Iterable[list[Any]], tail: str
+) -> int:
+    """INSERT the rows (each a list ordered like ``all_columns``) followed by ``tail`` (an
+    ON CONFLICT clause or nothing); returns the rows written."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    column_sql = ", ".join(qn(c) for c in all_columns)
+    converters = _converters(model, all_columns)
     converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
-
-    def prepared() -> Iterator[list[Any]]:
-        for row in rows:
-            values = [*row, *extra]
-            for i, convert in converting:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            yield values
-
     rows = list(rows)
     if not rows:
         return 0
+    for values in rows:
+        for i, convert in converting:
+            if values[i] is not None:
+                values[i] = convert(values[i])
     if connection.vendor == "postgresql":
         # COPY pays for a scratch table (a few catalog writes): worth it for many rows only.
         if len(rows) >= COPY_FROM_ROWS:
-            return _upsert_by_copy(table, column_sql, upsert_tail, prepared())
+            return _upsert_by_copy(table, column_sql, tail, iter(rows))
         types = [model._meta.get_field(c).db_type(connection) for c in all_columns]
-        return _upsert_by_arrays(table, column_sql, types, upsert_tail, list(prepared()))
+        return _upsert_by_arrays(table, column_sql, types, tail, rows)
 
     written = 0
     batch_size = max(1, MAX_PARAMS_PER_STATEMENT // len(all_columns))
     row_sql = "(" + ", ".join(["%s"] * len(all_columns)) + ")"
     with connection.cursor() as cursor:
-        for batch in _batched(prepared(), batch_size):
+        for batch in _batched(rows, batch_size):
             values_sql = ", ".join([row_sql] * len(batch))
             cursor.execute(
-                f"INSERT INTO {table} ({column_sql}) VALUES {values_sql}{upsert_tail}",
+                f"INSERT INTO {table} ({column_sql}) VALUES {values_sql}{tail}",
                 [v for row in batch for v in row],
             )
             written += max(cursor.rowcount, 0)
@@ -145,6 +158,56 @@ def _upsert_by_arrays(
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
         return max(cursor.rowcount, 0)
+
+
+def bulk_update_by_pk(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]
+) -> int:
+    """Set ``columns`` of each row given as ``(pk, value, ...)``; one statement per batch.
+
+    Django's bulk_update builds a CASE WHEN per column and row, which costs more to compile
+    than to run; this sends the values as a table joined on the primary key.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    pk = model._meta.pk.column
+    names = [pk, *columns]
+    set_sql = ", ".join(f"{qn(c)} = v.{qn(c)}" for c in columns)
+    converters = _converters(model, names)
+    prepared = [
+        [
+            convert(v) if convert and v is not None else v
+            for v, convert in zip(row, converters, strict=True)
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [model._meta.get_field(c).db_type(connection) for c in names]
+            select = ", ".join(f"%s::{t}[]" for t in types)
+            alias = ", ".join(qn(c) for c in names)
+            cursor.execute(
+                f"UPDATE {table} SET {set_sql} FROM unnest({select}) AS v({alias}) "
+                f"WHERE {table}.{qn(pk)} = v.{qn(pk)}",
+                [list(column) for column in zip(*prepared, strict=True)],
+            )
+            return max(cursor.rowcount, 0)
+        written = 0
+        width = len(names)
+        aliased = ", ".join(f"column{i + 1} AS {qn(c)}" for i, c in enumerate(names))
+        row_sql = "(" + ", ".join(["%s"] * width) + ")"
+        for batch in _batched(prepared, max(1, MAX_PARAMS_PER_STATEMENT // width)):
+            cursor.execute(
+                f"UPDATE {table} SET {set_sql} FROM (SELECT {aliased} FROM "
+                f"(VALUES {', '.join([row_sql] * len(batch))})) AS v "
+                f"WHERE {table}.{qn(pk)} = v.{qn(pk)}",
+                [v for row in batch for v in row],
+            )
+            written += max(cursor.rowcount, 0)
+        return written
 
 
 def _batched(items: Iterable[list], size: int) -> Iterator[list[list]]:

@@ -32,6 +32,7 @@ import requests
 from sync.http_transport import (
     backoff_delay,
     describe_transport_error,
+    keep_alive_session,
     retry_after_seconds,
 )
 
@@ -462,8 +463,9 @@ class OneRosterClient:
         session = getattr(self._local, "session", None)
         if session is None:
             # One keep-alive Session per thread: Sessions are not safe to share between threads.
-            session = requests.Session()
-            session.headers.update({"Accept": "application/json", "User-Agent": _USER_AGENT})
+            session = keep_alive_session(
+                self.base_url, {"Accept": "application/json", "User-Agent": _USER_AGENT}
+            )
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)

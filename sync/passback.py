@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from courses.models import Account, Assignment, Course, Enrollment, Section, Submission
 from sync import rules
+from sync.bulk import bulk_insert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError
 from sync.passback_payloads import (
@@ -112,7 +113,7 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
     wanted_sections = set(run.section_ids)
     wanted_assignments = set(run.assignment_ids)
     outcomes: list[AssignmentOutcome] = []
-    grades: list[tuple[AssignmentOutcome, list[GradeOutcome]]] = []
+    grades: list[tuple[AssignmentOutcome, list[tuple]]] = []
     synced = [a for a in course_in.assignments if rules.is_synced(a, course_in)]
     for assignment in sorted(synced, key=lambda a: a.canvas_id):
         if wanted_assignments and assignment.canvas_id not in wanted_assignments:
@@ -138,15 +139,34 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
                 continue
             outcome.line_item = line_item
             outcomes.append(outcome)
-            grades.append((outcome, plan.grade_outcomes(run, outcome, section.sis_section_id)))
+            grades.append((outcome, plan.grade_outcomes(outcome, section.sis_section_id)))
     outcomes += plan.removals(run, policy_row.remove_unsynced_line_items)
 
     with transaction.atomic():
         AssignmentOutcome.objects.bulk_create(outcomes, batch_size=1000)
-        GradeOutcome.objects.bulk_create([g for _, rows in grades for g in rows], batch_size=2000)
+        bulk_insert(
+            GradeOutcome,
+            GRADE_COLUMNS,
+            ((run.pk, outcome.pk, *row) for outcome, rows in grades for row in rows),
+        )
         run.status = SyncRun.Status.RUNNING
         run.started_at = run.started_at or now
         run.save(update_fields=["status", "started_at"])
+
+
+GRADE_COLUMNS = (
+    "run_id",
+    "assignment_outcome_id",
+    "student_id",
+    "submission_canvas_id",
+    "result_sourced_id",
+    "status",
+    "reason",
+    "detail",
+    "payload",
+    "attempts",
+    "created_at",
+)
 
 
 class _CoursePlan:
@@ -224,10 +244,10 @@ class _CoursePlan:
             modified=self.now,
         )
 
-    def grade_outcomes(
-        self, run: SyncRun, outcome: AssignmentOutcome, class_id: str
-    ) -> list[GradeOutcome]:
-        """One outcome per active student of the section: pending (to send) or final."""
+    def grade_outcomes(self, outcome: AssignmentOutcome, class_id: str) -> list[tuple]:
+        """One outcome per active student of the section, pending (to send) or final, as a row
+        of GRADE_COLUMNS without the run and the assignment outcome (a district run plans a
+        million of them: model instances would cost more than the database)."""
         rows = []
         for student_id, sis_id in self.students.get(outcome.section_id, []):
             sub = self.submissions.get((outcome.assignment_id, student_id))
@@ -256,16 +276,16 @@ class _CoursePlan:
                 if self.sent.get(sourced_id, ("",))[0] == _value_hash(grade, value):
                     status, reason, payload = GradeOutcome.Status.UNCHANGED, SAME_AS_SENT, None
             rows.append(
-                GradeOutcome(
-                    run=run,
-                    assignment_outcome=outcome,
-                    student_id=student_id,
-                    submission_canvas_id=sub[2] if sub else None,
-                    result_sourced_id=sourced_id,
-                    status=status,
-                    reason=reason,
-                    payload=payload,
-                    created_at=self.now,
+                (
+                    student_id,
+                    sub[2] if sub else None,
+                    sourced_id,
+                    status,
+                    reason,
+                    "",
+                    payload,
+                    0,
+                    self.now,
                 )
             )
         return rows

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from sync.bulk import bulk_update_by_pk, bulk_upsert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError, Sent
 from sync.passback_payloads import GradeInput, content_hash, result_payload, utc_iso
@@ -185,8 +186,10 @@ def _settle(outcomes: list[AssignmentOutcome]) -> None:
         else:
             outcome.status = AssignmentOutcome.Status.NO_CHANGES
         settled.append(outcome)
-    AssignmentOutcome.objects.bulk_update(
-        settled, ["status", "message", "line_item_sent", "http_status"], batch_size=500
+    bulk_update_by_pk(
+        AssignmentOutcome,
+        ["status", "message", "line_item_sent", "http_status"],
+        [(o.pk, o.status, o.message, o.line_item_sent, o.http_status) for o in settled],
     )
 
 
@@ -244,10 +247,13 @@ def _record(
         grade.reason = "sis_rejected" if exc.status and exc.status < 500 else "sis_unavailable"
         grade.detail = (exc.description or str(exc))[:2000]
     with transaction.atomic():
-        GradeOutcome.objects.bulk_update(
-            [g for g, *_ in confirmed] + [g for g, _ in failed],
+        bulk_update_by_pk(
+            GradeOutcome,
             ["status", "http_status", "attempts", "sent_at", "reason", "detail"],
-            batch_size=500,
+            [
+                (g.pk, g.status, g.http_status, g.attempts, g.sent_at, g.reason, g.detail)
+                for g in [g for g, *_ in confirmed] + [g for g, _ in failed]
+            ],
         )
         _confirm(
             run,
@@ -265,23 +271,16 @@ def _confirm(run: SyncRun, sent: list[tuple[str, str, dict]], now: datetime) -> 
     """Remember what IC confirmed, so that the next run sends only what changed."""
     if not sent:
         return
-    PassbackState.objects.bulk_create(
+    bulk_upsert(
+        PassbackState,
+        ["sourced_id", "kind", "course_canvas_id", "value_hash", "value", "confirmed_at", "run_id"],
         [
-            PassbackState(
-                sourced_id=sourced_id,
-                kind=kind,
-                course_canvas_id=run.course_id,
-                value_hash=content_hash(value),
-                value=value,
-                confirmed_at=now,
-                run=run,
-            )
+            (sourced_id, kind, run.course_id, content_hash(value), value, now, run.pk)
             for sourced_id, kind, value in sent
         ],
-        update_conflicts=True,
-        unique_fields=["sourced_id"],
-        update_fields=["value_hash", "value", "confirmed_at", "run", "kind"],
-        batch_size=500,
+        compare=["value_hash", "confirmed_at", "run_id", "kind"],
+        touch=None,
+        key="sourced_id",
     )
 
 
