@@ -1,4 +1,4 @@
-"""Routes of the API, mounted at ``/api/v1/``: violations, compliance, passback, schema, docs."""
+"""Routes of the API, mounted at ``/api/v1/``: violations, compliance, passback, reports, docs."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.routers import SimpleRouter
 
 from api.docs import ApiDocsView
+from api.reports import ComplianceReportViewSet
 from api.views import ComplianceView, CourseSyncView, SyncRunViewSet, ViolationViewSet
 
 app_name = "api"
@@ -13,6 +14,7 @@ app_name = "api"
 router = SimpleRouter()
 router.register("violations", ViolationViewSet, basename="violation")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("reports", ComplianceReportViewSet, basename="report")
 
 urlpatterns = [
     *router.urls,

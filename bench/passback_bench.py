@@ -1,37 +1,85 @@
-"""Benchmark: passback of the district sandbox to the simulated Infinite Campus, on PostgreSQL.
+"""Benchmark: nightly district passback of the `district` sandbox to the simulated Infinite
+Campus, on PostgreSQL, through the real task layer (django-q2 on Redis, `qcluster` workers).
 
-Three runs over the same courses: the first (everything in the sync window is new), a second
-with nothing changed (must send nothing), and a third after 1% of the grades changed (must send
-exactly those). Prints and appends to bench/RESULTS.md.
-Usage: .venv/bin/python bench/passback_bench.py [--courses N] [--concurrency 4]
-(--courses limits the run to the N courses with the most grades; default: every course.)
+Three nightly runs (`sync.tasks.passback_district`, as the schedule calls it): the first
+(everything in the sync window is new), a second with nothing changed (must send nothing), and a
+third after 1% of the posted grades changed as the hourly import writes them (new score,
+`graded_at` and `imported_at` now; must send exactly those). Each is timed from the request until
+every run it queued has finished. Prints and appends to bench/RESULTS.md.
+Usage: .venv/bin/python bench/passback_bench.py [--workers 4] [--concurrency 4] [--courses N]
+(--courses limits the nightly run to the N courses with the most grades; default: every course.)
 """
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SandboxProcess, append_results, peak_rss_mb, setup_django  # noqa: E402
+from bench.common import ROOT, SandboxProcess, append_results, setup_django  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
-def run_all(course_ids: list[int]) -> tuple[float, dict]:
-    from sync.models import SyncRun
-    from sync.passback import passback_counts, passback_execute, passback_request
+class Workers:
+    """`manage.py qcluster` in its own process group, reading the bench's Redis queue."""
 
-    totals: dict[str, int] = {}
+    def __init__(self, sandbox: SandboxProcess, workers: int, concurrency: int) -> None:
+        env = {
+            **os.environ,
+            "REDIS_URL": REDIS_URL,
+            "Q_WORKERS": str(workers),
+            "SIS_BASE_URL": f"{sandbox.url}/ims/oneroster/gradebook/v1p2",
+            "SIS_TOKEN_URL": f"{sandbox.url}/oauth/token",
+            "SIS_CLIENT_ID": "sandbox-client",
+            "SIS_CLIENT_SECRET": "sandbox-secret",
+            "SIS_MAX_CONCURRENCY": str(concurrency),
+            "LOG_LEVEL": "WARNING",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a worker that does not stop in time is ended
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+def nightly(course_ids: list[int] | None) -> tuple[float, str, dict]:
+    """Request the nightly run and wait until every run it queued is finished."""
+    from django.db.models import Count
+
+    from sync.models import GradeOutcome, SyncRun
+    from sync.tasks import passback_district
+
+    before = SyncRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     started = time.perf_counter()
-    for course_id in course_ids:
-        run, _ = passback_request(course_id=course_id, enqueue=False, requested_by="bench")
-        run = passback_execute(run.pk)
-        for status, n in passback_counts(run)["grades"].items():
-            totals[status] = totals.get(status, 0) + n
-        if run.status == SyncRun.Status.FAILED:
-            totals["runs_failed"] = totals.get("runs_failed", 0) + 1
-    return time.perf_counter() - started, totals
+    message = passback_district(course_ids)
+    while SyncRun.objects.filter(pk__gt=before, finished_at__isnull=True).exists():
+        time.sleep(0.25)
+    elapsed = time.perf_counter() - started
+    runs = SyncRun.objects.filter(pk__gt=before)
+    grades = dict(
+        GradeOutcome.objects.filter(run__in=runs)
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    grades["runs"] = runs.count()
+    grades["runs_failed"] = runs.filter(status="failed").count()
+    return elapsed, message, grades
 
 
 def main() -> None:
@@ -39,11 +87,14 @@ def main() -> None:
     parser.add_argument("--size", default="district")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--courses", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     os.environ["SIS_MAX_CONCURRENCY"] = str(args.concurrency)
+    os.environ["REDIS_URL"] = REDIS_URL  # this process queues the tasks the workers run
 
     setup_django()
+    import redis
     from django.conf import settings
     from django.db import connection
     from django.db.models import Count, F, Q
@@ -54,58 +105,67 @@ def main() -> None:
 
     if Course.objects.count() < 10:
         sys.exit("Import the district first: .venv/bin/python bench/import_bench.py")
+    redis.Redis.from_url(REDIS_URL).flushdb()
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE sync_gradeoutcome, sync_assignmentoutcome, sync_syncrun, "
-            "sync_passbackstate, sync_siscategory"
+            "sync_passbackstate, sync_siscategory, sync_sisslot"
         )
-    courses = (
-        Course.objects.filter(deleted=False, workflow_state="available")
-        .annotate(n=Count("submissions", filter=Q(submissions__deleted=False)))
-        .order_by("-n")
-        .values_list("canvas_id", flat=True)
-    )
-    course_ids = list(courses[: args.courses] if args.courses else courses)
+    scope, course_ids = "every course", None
+    if args.courses:
+        course_ids = list(
+            Course.objects.filter(deleted=False, workflow_state="available")
+            .annotate(n=Count("submissions", filter=Q(submissions__deleted=False)))
+            .order_by("-n")
+            .values_list("canvas_id", flat=True)[: args.courses]
+        )
+        scope = f"the {args.courses} busiest courses"
 
     with SandboxProcess(args.size, seed=args.seed) as sandbox:
-        settings.SIS_MAX_CONCURRENCY = args.concurrency
         settings.SIS_BASE_URL = f"{sandbox.url}/ims/oneroster/gradebook/v1p2"
         settings.SIS_TOKEN_URL = f"{sandbox.url}/oauth/token"
         settings.SIS_CLIENT_ID, settings.SIS_CLIENT_SECRET = "sandbox-client", "sandbox-secret"
+        workers = Workers(sandbox, args.workers, args.concurrency)
+        try:
+            first_s, first_msg, first = nightly(course_ids)
+            second_s, second_msg, second = nightly(course_ids)
 
-        first_s, first = run_all(course_ids)
-        second_s, second = run_all(course_ids)
-
-        # 1% of the grades the first run posted (every 100th): each one must go again, alone.
-        sent = GradeOutcome.objects.filter(status="posted", submission_canvas_id__isnull=False)
-        scored = Submission.objects.filter(
-            canvas_id__in=sent.values("submission_canvas_id"), score__isnull=False
-        )  # an excused grade has no score to change
-        changed_ids = sorted(scored.values_list("canvas_id", flat=True))[::100]
-        # A new score that always differs from the old one (an equal one would rightly stay
-        # unchanged), graded now.
-        Submission.objects.filter(canvas_id__in=changed_ids).update(
-            score=F("score") + 1, graded_at=timezone.now()
-        )
-        GradeOutcome.objects.all().delete()  # keep the third run's outcomes apart
-        third_s, third = run_all(course_ids)
+            # 1% of the grades the first run posted (every 100th with a score), changed as the
+            # hourly import writes a regrade: new score, graded now, row written now.
+            sent = GradeOutcome.objects.filter(status="posted", submission_canvas_id__isnull=False)
+            scored = Submission.objects.filter(
+                canvas_id__in=sent.values("submission_canvas_id"), score__isnull=False
+            )
+            changed_ids = sorted(scored.values_list("canvas_id", flat=True))[::100]
+            now = timezone.now()
+            Submission.objects.filter(canvas_id__in=changed_ids).update(
+                score=F("score") + 1, graded_at=now, imported_at=now
+            )
+            third_s, third_msg, third = nightly(course_ids)
+            posted_ids = set(
+                GradeOutcome.objects.filter(
+                    status="posted", run__requested_at__gte=now
+                ).values_list("submission_canvas_id", flat=True)
+            )
+        finally:
+            workers.stop()
 
     posted = first.get("posted", 0)
-    exact = third.get("posted", 0) == len(changed_ids)
+    exact = posted_ids == set(changed_ids)
     verdict = "exactly the changed ones" if exact else "NOT the changed ones"
-    scope = f"{len(course_ids)} courses" + ("" if not args.courses else " (the busiest)")
     append_results(
-        f"passback_bench ({args.size}, seed {args.seed}, {scope}, "
-        f"SIS_MAX_CONCURRENCY={args.concurrency}, PostgreSQL)",
+        f"passback_bench ({args.size}, seed {args.seed}, {scope}, nightly district run, "
+        f"{args.workers} qcluster workers on Redis, SIS_MAX_CONCURRENCY={args.concurrency}, "
+        f"PostgreSQL)",
         [
             f"- first run: {posted:,} results posted in {first_s:.1f} s = "
-            f"**{posted / first_s:,.0f} results/s**; all grade outcomes: {first}",
-            f"- no-change run: {second_s:.1f} s, results posted: **{second.get('posted', 0)}**; "
-            f"outcomes: {second}",
+            f"**{posted / first_s:,.0f} results/s** end to end (planning included); "
+            f"{first_msg}; outcomes: {first}",
+            f"- no-change run: **{second_s:.2f} s**, results posted: "
+            f"**{second.get('posted', 0)}**; {second_msg}",
             f"- after changing {len(changed_ids):,} grades (1% of those posted): "
             f"{third.get('posted', 0):,} results posted in {third_s:.1f} s "
-            f"(**{verdict}**)",
-            f"- peak memory of the passback process: {peak_rss_mb():.0f} MB",
+            f"(**{verdict}**); {third_msg}",
         ],
     )
 

@@ -139,6 +139,12 @@ CANVAS_ACCOUNT_ID = env.int("CANVAS_ACCOUNT_ID", default=1)
 CANVAS_TIMEOUT = env.float("CANVAS_TIMEOUT", default=60.0)
 CANVAS_MAX_RETRIES = env.int("CANVAS_MAX_RETRIES", default=6)
 IMPORT_CONCURRENCY = env.int("IMPORT_CONCURRENCY", default=4)
+# Teacher sign-in with Canvas (OAuth2): the developer key; the defaults are the sandbox's.
+CANVAS_OAUTH_CLIENT_ID = env("CANVAS_OAUTH_CLIENT_ID", default="10000000000001")
+CANVAS_OAUTH_CLIENT_SECRET = env("CANVAS_OAUTH_CLIENT_SECRET", default="sandbox-developer-key")
+# Fernet key(s) encrypting teachers' Canvas tokens at rest; empty: derived from SECRET_KEY.
+TOKEN_ENCRYPTION_KEY = env("TOKEN_ENCRYPTION_KEY", default="")
+LOGIN_URL = "teachers:login"
 
 # Infinite Campus OneRoster gradebook (section 6).
 SIS_BASE_URL = env("SIS_BASE_URL", default="")

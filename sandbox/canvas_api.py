@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from sandbox import control_api
+from sandbox import canvas_writes, control_api
 from sandbox.faults import DropConnection, FaultInjector
 from sandbox.generator import District
 from sandbox.layout import ROOT_ACCOUNT_ID
+from sandbox.oauth import Caller, OAuthProvider
 from sandbox.pagination import (
     FIRST_PAGE,
     BadPage,
@@ -44,7 +45,12 @@ ROUTES = (
     (re.compile(r"/api/v1/courses/(\d+)/assignments"), "assignments"),
     (re.compile(r"/api/v1/courses/(\d+)/enrollments"), "enrollments"),
     (re.compile(r"/api/v1/courses/(\d+)/students/submissions"), "submissions"),
+    # Single objects (sandbox.oauth, sandbox.canvas_writes): not lists.
+    (re.compile(r"/api/v1/users/self"), "users_self"),
+    (re.compile(r"/api/v1/courses/(\d+)/assignments/(\d+)"), "assignment"),
+    (re.compile(r"/api/v1/courses/(\d+)/assignments/(\d+)/overrides/(\d+)"), "override"),
 )
+WRITE_KINDS = ("assignment", "override")
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 Params = list[tuple[str, str]]
@@ -91,9 +97,11 @@ class CanvasApp:
         request_cost: float = 0.05,
         stats: ServerStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        oauth: OAuthProvider | None = None,
     ) -> None:
         self.district = district
         self.token = token
+        self.oauth = oauth or OAuthProvider(district)
         self.throttle = throttle or LeakyBucket()
         self.faults = faults or FaultInjector()
         self.legacy_throttle = legacy_throttle
@@ -114,6 +122,11 @@ class CanvasApp:
             status, payload = control_api.handle(self, method, path, params)
             self.stats.record("control", status)
             return status, [("Content-Type", JSON_TYPE)], json.dumps(payload).encode()
+        if path.startswith("/login/oauth2/"):
+            query, ctype = environ.get("QUERY_STRING", ""), environ.get("CONTENT_TYPE", "")
+            answer = self.oauth.respond(method, path, query, _body(environ), ctype)
+            self.stats.record("oauth", answer[0])
+            return answer
         if not path.startswith("/api/"):
             return self._index() if path == "/" else canvas_error(404, "Page not found.")
         kind = next((name for pattern, name in ROUTES if pattern.fullmatch(path)), None)
@@ -135,7 +148,9 @@ class CanvasApp:
         self, environ: dict, method: str, path: str, params: Params, kind: str | None
     ) -> Response:
         token = _bearer(environ.get("HTTP_AUTHORIZATION", ""))
-        if token != self.token:
+        # The configured token is the district admin's; OAuth grants act as one user.
+        caller = Caller(None) if token == self.token else self.oauth.caller(token)
+        if caller is None:
             self.stats.record(kind or "unknown", 401)
             return canvas_error(
                 401,
@@ -164,7 +179,15 @@ class CanvasApp:
                 else:
                     self.stats.record(kind or "unknown", int(fault))
                     return self._fault_response(fault, token)
-            if kind is None or method != "GET":
+            if kind == "users_self" and method == "GET":
+                body = json.dumps(self.oauth.user_json(caller)).encode()
+                status, headers = 200, [("Content-Type", JSON_TYPE)]
+            elif kind in WRITE_KINDS and method == "PUT":
+                ids = _route_ids(kind, path)
+                ctype = environ.get("CONTENT_TYPE", "")
+                answer = canvas_writes.respond(self.district, caller, ids, _body(environ), ctype)
+                status, headers, body = answer
+            elif kind is None or method != "GET" or kind in WRITE_KINDS:
                 status, headers, body = canvas_error(404, "The specified resource does not exist.")
             else:
                 status, headers, body, items = self._list(environ, kind, path, params)
@@ -322,6 +345,16 @@ def _filter_submissions(rows: list[dict], keys: list[int], params: Params) -> Li
         kept_rows.append(row)
         kept_keys.append(key)
     return Listing(kept_rows, kept_keys)
+
+
+def _route_ids(kind: str, path: str) -> tuple[int, ...]:
+    match = next(pattern.fullmatch(path) for pattern, name in ROUTES if name == kind)
+    return tuple(int(group) for group in match.groups())
+
+
+def _body(environ: dict) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _bearer(header: str) -> str | None:

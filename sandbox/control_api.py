@@ -11,6 +11,8 @@ POST /_sandbox/delete_assignment?course_id=N&assignment_id=A
 POST /_sandbox/delete_section?course_id=N&section_id=S
 POST /_sandbox/rename_section_sis?course_id=N&section_id=S&sis_section_id=X (empty: none)
 POST /_sandbox/reset                       drop every mutation
+POST /_sandbox/expire_tokens               every teacher's OAuth access token expires now
+POST /_sandbox/revoke_tokens               forget every teacher's OAuth grant (refresh fails)
 """
 
 from typing import TYPE_CHECKING
@@ -124,6 +126,14 @@ def _reset(app: "CanvasApp", query: dict) -> dict:
     return {"reset": True, "overlay_version": app.district.overlay_version}
 
 
+def _expire_tokens(app: "CanvasApp", query: dict) -> dict:
+    return {"expired": app.oauth.expire_access_tokens()}
+
+
+def _revoke_tokens(app: "CanvasApp", query: dict) -> dict:
+    return {"revoked": app.oauth.revoke_all()}
+
+
 ACTIONS = {
     "stats": ("GET", _stats),
     "stats/reset": ("POST", _reset_stats),
@@ -136,4 +146,6 @@ ACTIONS = {
     "delete_section": ("POST", _delete_section),
     "rename_section_sis": ("POST", _rename_section_sis),
     "reset": ("POST", _reset),
+    "expire_tokens": ("POST", _expire_tokens),
+    "revoke_tokens": ("POST", _revoke_tokens),
 }

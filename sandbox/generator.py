@@ -184,6 +184,52 @@ class District:
             self._overlay = overlay.evolve(assignment_changes=changes)
             return chosen
 
+    def update_assignment(self, course_id: int, assignment_id: int, fields: dict) -> dict:
+        """Applies an edit made through the API (e.g. name, due_at); returns the assignment as
+        every later read shows it. KeyError if the course or assignment is unknown."""
+        with self._mutation_lock:
+            self._require(course_id, "assignments", assignment_id)
+            stamp = {"updated_at": self.now_stamp()}
+            overlay = self._overlay
+            changes = {cid: dict(rows) for cid, rows in overlay.assignment_changes.items()}
+            course_changes = changes.setdefault(course_id, {})
+            course_changes[assignment_id] = course_changes.get(assignment_id, {}) | fields | stamp
+            self._overlay = overlay = overlay.evolve(assignment_changes=changes)
+        return self._assignment(course_id, assignment_id, overlay)
+
+    def update_override(
+        self, course_id: int, assignment_id: int, override_id: int, fields: dict
+    ) -> dict:
+        """Applies an edit of one of the assignment's overrides; returns the override. The
+        assignment's updated_at moves too. KeyError if any of the three is unknown."""
+        with self._mutation_lock:
+            overlay = self._overlay
+            overrides = self._assignment(course_id, assignment_id, overlay).get("overrides", ())
+            if not any(row.get("id") == override_id for row in overrides):
+                raise KeyError(override_id)
+            changed = {cid: dict(rows) for cid, rows in overlay.override_changes.items()}
+            course_changed = changed.setdefault(course_id, {})
+            course_changed[override_id] = course_changed.get(override_id, {}) | fields
+            edits = {cid: dict(rows) for cid, rows in overlay.assignment_changes.items()}
+            course_edits = edits.setdefault(course_id, {})
+            stamp = {"updated_at": self.now_stamp()}
+            course_edits[assignment_id] = course_edits.get(assignment_id, {}) | stamp
+            self._overlay = overlay = overlay.evolve(
+                override_changes=changed, assignment_changes=edits
+            )
+        overrides = self._assignment(course_id, assignment_id, overlay)["overrides"]
+        return next(row for row in overrides if row["id"] == override_id)
+
+    def assignment(self, course_id: int, assignment_id: int) -> dict:
+        """One assignment (with its overrides) as served. KeyError if unknown. Do not modify."""
+        return self._assignment(course_id, assignment_id, self._overlay)
+
+    def _assignment(self, course_id: int, assignment_id: int, overlay: Overlay) -> dict:
+        for row in self._course(course_id, overlay).assignments:
+            if row.get("id") == assignment_id:
+                return row
+        raise KeyError(assignment_id)
+
     def delete_assignment(self, course_id: int, assignment_id: int) -> None:
         """The assignment and its submissions vanish from the API, as deleted items do in Canvas."""
         with self._mutation_lock:

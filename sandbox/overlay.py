@@ -46,6 +46,8 @@ class Overlay:
     grade_rounds: tuple[GradeRound, ...] = ()
     # course id -> assignment id -> field values that replace the generated ones
     assignment_changes: dict[int, dict[int, dict]] = field(default_factory=dict)
+    # course id -> override id -> field values (teachers' edits through the API)
+    override_changes: dict[int, dict[int, dict]] = field(default_factory=dict)
     deleted_assignments: dict[int, frozenset[int]] = field(default_factory=dict)
     deleted_sections: dict[int, frozenset[int]] = field(default_factory=dict)
     section_sis: dict[int, dict[int, str | None]] = field(default_factory=dict)
@@ -92,6 +94,11 @@ def apply_to_course(data: CourseData, overlay: Overlay, rng_for: RngFor) -> Cour
         # Canvas lists submissions of published assignments only.
         unpublished = {a["id"] for a in data.assignments if not a["published"]}
         data.submissions = [s for s in data.submissions if s["assignment_id"] not in unpublished]
+    override_changes = overlay.override_changes.get(course_id, {})
+    if override_changes:
+        for assignment in data.assignments:
+            for override in assignment.get("overrides", ()):
+                override.update(override_changes.get(override["id"], {}))
     if overlay.grade_rounds:
         _regrade(data, overlay.grade_rounds, rng_for)
     data.index_keys()

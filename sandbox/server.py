@@ -19,6 +19,12 @@ from sandbox.faults import FAULT_KINDS, DropConnection, FaultInjector
 from sandbox.generator import District
 from sandbox.ic_api import TOKEN_PATH, V11_ROOT, V12_ROOT, IcApp, is_ic_path
 from sandbox.ic_faults import IcFaultInjector
+from sandbox.oauth import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REDIRECT_HOSTS,
+    OAuthProvider,
+)
 from sandbox.stats import ServerStats
 from sandbox.throttle import LeakyBucket
 
@@ -167,6 +173,7 @@ class SandboxServer:
 
     `with SandboxServer(District()) as server: server.url, server.sis_base_url`. `server.app`
     is the Canvas app, `server.ic` the IC app (`server.ic.store` holds what IC accepted).
+    `server.app.oauth` is Canvas's OAuth2 side (teacher sign-in; `expire_access_tokens()`).
     `faults` applies to both unless `faults_canvas` / `faults_ic` say otherwise; `fault_kinds`
     likewise unless `ic_fault_kinds` does (only IC knows "applied_drop").
     Setting it up points the district's assignment `html_url`s at this server.
@@ -200,6 +207,10 @@ class SandboxServer:
         sis_token_ttl: float = 3600.0,
         sis_locked_classes: tuple[str, ...] = (),
         sis_max_in_flight: int = 0,
+        oauth_client_id: str = SANDBOX_CLIENT_ID,
+        oauth_client_secret: str = SANDBOX_CLIENT_SECRET,
+        oauth_redirect_hosts: tuple[str, ...] = SANDBOX_REDIRECT_HOSTS,
+        oauth_token_ttl: float = 3600.0,
     ) -> None:
         self.district = district
         self.host = host
@@ -238,6 +249,13 @@ class SandboxServer:
             legacy_throttle=legacy_throttle,
             request_cost=request_cost,
             stats=self.stats,
+            oauth=OAuthProvider(
+                district,
+                client_id=oauth_client_id,
+                client_secret=oauth_client_secret,
+                redirect_hosts=oauth_redirect_hosts,
+                token_ttl=oauth_token_ttl,
+            ),
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None

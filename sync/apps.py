@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class SyncConfig(AppConfig):
     name = "sync"
     verbose_name = "Grade passback"
+
+    def ready(self) -> None:
+        # Connects the signals that keep report schedules and django-q2 in step.
+        from sync.reports import signals  # noqa: F401

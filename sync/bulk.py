@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 # PostgreSQL allows 65,535 bind parameters per statement, SQLite 32,766 (3.32+); stay well below.
 MAX_PARAMS_PER_STATEMENT = 30_000
@@ -230,7 +231,9 @@ def mark_deleted(queryset: models.QuerySet, seen: set[int]) -> int:
     ]
     total = 0
     for start in range(0, len(gone), 500):
+        # imported_at says when the importer last changed the row; a deletion is a change
+        # (the nightly passback looks for changes by it).
         total += queryset.model.objects.filter(pk__in=gone[start : start + 500]).update(
-            deleted=True
+            deleted=True, imported_at=timezone.now()
         )
     return total

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +14,17 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from sync.canvas_errors import (
+    CanvasError,
+    auth_error,
+    exhausted_error,
+    refused_error,
+    token_invalid,
+)
 from sync.http_transport import (
     backoff_delay,
     describe_transport_error,
+    keep_alive_session,
     retry_after_seconds,
 )
 
@@ -28,7 +35,6 @@ _USER_AGENT = "gpb-dashboard (Canvas grade passback monitor)"
 _CONNECT_TIMEOUT_MAX = 10.0
 # Longest pause taken when Canvas's rate-limit bucket is empty; Canvas refills it in seconds.
 _LOW_REMAINING_MAX_PAUSE = 2.0
-_MESSAGE_MAX_CHARS = 200
 # Errors where the request may be retried; ChunkedEncodingError is a connection dropped mid-body.
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,
@@ -39,35 +45,11 @@ _TRANSPORT_ERRORS = (
 Params = list[tuple[str, str]]
 
 
-class CanvasError(Exception):
-    """The one error type callers see.
-
-    ``kind`` is one of ``auth``, ``unreachable``, ``http``, ``bad_json``, ``throttled``;
-    ``str(error)`` is a one-line message a district admin can act on.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        kind: str = "http",
-        status: int | None = None,
-        url: str | None = None,
-    ) -> None:
-        super().__init__(message or f"Canvas request failed ({kind})")
-        self.kind = kind
-        self.status = status
-        self.url = url
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only attributes are lost by default pickling; task queues pickle exceptions.
-        return (_rebuild_canvas_error, (str(self), self.kind, self.status, self.url))
+class Unset:
+    """The type of UNSET: "leave this field as it is" where None means "clear it"."""
 
 
-def _rebuild_canvas_error(
-    message: str, kind: str, status: int | None, url: str | None
-) -> CanvasError:
-    return CanvasError(message, kind=kind, status=status, url=url)
+UNSET = Unset()
 
 
 class CanvasClient:
@@ -143,10 +125,53 @@ class CanvasClient:
     def get_json(self, path: str, params: Params | None = None) -> Any:
         return _json_body(self._request("GET", self._url(path), params=params))
 
-    def put_json(self, path: str, data: dict) -> Any:
-        # A PUT that reached Canvas may have been applied; only retry what it certainly refused.
-        response = self._request("PUT", self._url(path), json_body=data, idempotent=False)
+    def put_json(self, path: str, data: dict, *, idempotent: bool = False) -> Any:
+        # A PUT that reached Canvas may have been applied; unless the caller knows that doing
+        # it twice changes nothing, only retry what Canvas certainly refused.
+        response = self._request("PUT", self._url(path), json_body=data, idempotent=idempotent)
         return _json_body(response)
+
+    def token_rejected(self, error: CanvasError, *, renewed: bool) -> str:
+        """Hook: Canvas rejected the access token itself (401 with WWW-Authenticate).
+
+        Return a new token to send the request again with, or raise. ``renewed`` is True when
+        the token this hook returned before was rejected too (the request is not sent again).
+        The default raises ``error``: a configured token cannot be renewed.
+        """
+        raise error
+
+    def user_self(self) -> dict:
+        """The user the token acts as: {"id", "name", "sortable_name", "login_id", ...}."""
+        return _object(self.get_json("/api/v1/users/self"), "/api/v1/users/self")
+
+    def update_assignment(
+        self,
+        course_id: int,
+        assignment_id: int,
+        *,
+        name: str | None = None,
+        due_at: datetime | None | Unset = UNSET,
+    ) -> dict:
+        """Rename an assignment and/or set its base due date (None: no due date)."""
+        fields: dict[str, str | None] = {}
+        if name is not None:
+            fields["name"] = name
+        if not isinstance(due_at, Unset):
+            fields["due_at"] = None if due_at is None else _canvas_timestamp(due_at)
+        if not fields:
+            raise ValueError("update_assignment needs a name or a due_at")
+        path = f"/api/v1/courses/{course_id}/assignments/{assignment_id}"
+        # Setting the same values twice changes nothing, so a lost answer may be retried.
+        return _object(self.put_json(path, {"assignment": fields}, idempotent=True), path)
+
+    def update_override_due_at(
+        self, course_id: int, assignment_id: int, override_id: int, due_at: datetime | None
+    ) -> dict:
+        """Set one override's due date (None: overridden to no due date)."""
+        path = f"/api/v1/courses/{course_id}/assignments/{assignment_id}/overrides/{override_id}"
+        value = None if due_at is None else _canvas_timestamp(due_at)
+        body = {"assignment_override": {"due_at": value}}
+        return _object(self.put_json(path, body, idempotent=True), path)
 
     def sub_accounts(self, account_id: int) -> Iterator[list[dict]]:
         return self.get_pages(
@@ -199,6 +224,12 @@ class CanvasClient:
         for session in sessions:
             session.close()
 
+    def __enter__(self) -> CanvasClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- one request, retried ---------------------------------------------------------------
 
     def _request(
@@ -211,14 +242,15 @@ class CanvasClient:
         idempotent: bool = True,
     ) -> requests.Response:
         headers = self._headers_for(url)
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        attempt, attempts, renewed = 0, self.max_retries + 1, False
+        while attempt < attempts:
+            attempt += 1
             self._pace()
             try:
                 response = self._send(method, url, params=params, json=json_body, headers=headers)
             except _TRANSPORT_ERRORS as exc:
                 retryable = not isinstance(exc, requests.exceptions.SSLError) and (
-                    idempotent or _sent_nothing(exc)
+                    idempotent or sent_nothing(exc)
                 )
                 if not retryable or attempt == attempts:
                     raise self._unreachable(url, exc, attempt) from exc
@@ -239,12 +271,21 @@ class CanvasClient:
             if response.status_code < 400:
                 return response
             if response.status_code == 401:
-                raise _auth_error(response)
+                error = auth_error(response)
+                if not headers or not token_invalid(response):
+                    raise error
+                token = self.token_rejected(error, renewed=renewed)
+                if renewed:
+                    raise error
+                # One more try with the new token, not counted against the retry budget.
+                self._token, renewed, attempts = token.strip(), True, attempts + 1
+                headers = self._headers_for(url)
+                continue
             retry_kind = _retry_kind(response, idempotent=idempotent)
             if retry_kind is None:
-                raise _refused_error(response)
+                raise refused_error(response)
             if attempt == attempts:
-                raise _exhausted_error(response, retry_kind, attempts)
+                raise exhausted_error(response, retry_kind, attempts)
             reason = f"HTTP {response.status_code}"
             self._back_off(attempt, retry_after_seconds(response), method, url, reason)
         raise AssertionError("the retry loop always returns or raises")
@@ -254,7 +295,7 @@ class CanvasClient:
         try:
             response = self._session().request(method, url, timeout=self._timeouts, **kwargs)
         except _TRANSPORT_ERRORS as exc:
-            if not _sent_nothing(exc):
+            if not sent_nothing(exc):
                 self._count_request()
             raise
         self._count_request()
@@ -301,14 +342,9 @@ class CanvasClient:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.headers.update({"Accept": "application/json", "User-Agent": _USER_AGENT})
-            # requests re-reads proxy and CA-bundle variables from the environment on every
-            # call, which costs more than a loopback request; read them once instead.
-            session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            session.verify = bundle or True
-            session.trust_env = False
+            session = keep_alive_session(
+                self.base_url, {"Accept": "application/json", "User-Agent": _USER_AGENT}
+            )
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
@@ -384,75 +420,18 @@ def _retry_kind(response: requests.Response, *, idempotent: bool) -> str | None:
     return None
 
 
-def _canvas_message(response: requests.Response) -> str | None:
-    """Canvas's own explanation, from {"errors": [{"message": ...}]} and its variants."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+def _object(body: Any, path: str) -> dict:
     if not isinstance(body, dict):
-        return None
-    errors = body.get("errors")
-    if isinstance(errors, dict):  # validation errors: {"errors": {"field": [{"message": ...}]}}
-        errors = [error for value in errors.values() if isinstance(value, list) for error in value]
-    messages = []
-    if isinstance(errors, list):
-        messages = [e["message"] for e in errors if isinstance(e, dict) and e.get("message")]
-    for field in ("message", "error"):
-        if not messages and isinstance(body.get(field), str):
-            messages = [body[field]]
-    if not messages:
-        return None
-    text = " ".join("; ".join(str(m) for m in messages).split())
-    return text[:_MESSAGE_MAX_CHARS]
-
-
-def _auth_error(response: requests.Response) -> CanvasError:
-    url = response.url
-    message = _canvas_message(response)
-    # Canvas also answers 401 when a valid token lacks a permission; only a WWW-Authenticate
-    # header (or no explanation at all) means the token itself is bad.
-    if "WWW-Authenticate" in response.headers or not message:
-        text = f"Canvas rejected the access token (HTTP 401) at {url}: check CANVAS_TOKEN"
-    else:
-        text = (
-            f"Canvas refused access (HTTP 401) at {url}: {message}; check that CANVAS_TOKEN "
-            "belongs to a root-account admin"
+        raise CanvasError(
+            f"Canvas sent an unexpected response at {path}: expected an object", kind="bad_json"
         )
-    return CanvasError(text, kind="auth", status=401, url=url)
-
-
-def _refused_error(response: requests.Response) -> CanvasError:
-    url = response.url
-    message = _canvas_message(response)
-    text = f"Canvas refused the request (HTTP {response.status_code}) at {url}"
-    return CanvasError(
-        f"{text}: {message}" if message else text,
-        kind="http",
-        status=response.status_code,
-        url=url,
-    )
-
-
-def _exhausted_error(response: requests.Response, retry_kind: str, attempts: int) -> CanvasError:
-    url, status = response.url, response.status_code
-    if retry_kind == "throttled":
-        text = (
-            f"Canvas kept rate-limiting requests (HTTP {status}) at {url} after {attempts} "
-            "attempts: lower the import concurrency or run it later"
-        )
-    else:
-        text = f"Canvas kept failing (HTTP {status}) at {url} after {attempts} attempts"
-        message = _canvas_message(response)
-        if message:
-            text = f"{text}: {message}"
-    return CanvasError(text, kind=retry_kind, status=status, url=url)
+    return body
 
 
 # -- transport helpers --------------------------------------------------------------------------
 
 
-def _sent_nothing(exc: Exception) -> bool:
+def sent_nothing(exc: Exception) -> bool:
     """True when the request certainly never reached Canvas (so even a PUT may be retried)."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
@@ -474,5 +453,5 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _canvas_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise ValueError("graded_since must be timezone-aware")
+        raise ValueError(f"Canvas timestamps must be timezone-aware, not {moment!r}")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -548,9 +548,12 @@ def _write_course(
     # Hourly imports find most courses exactly as they were: when everything but the grades
     # reads the same as last time, only the grades are written.
     digest = _course_digest(course, data)
+    # Rows carry the moment they were written (not the run's start, which a long import leaves
+    # far behind): the nightly passback compares it with when it last planned the course.
+    written_at = timezone.now()
     if graded_since is not None and digest == known_digest:
         with transaction.atomic():
-            bulk_upsert(Submission, rows.SUBMISSION_COLUMNS, submission_rows, now=now)
+            bulk_upsert(Submission, rows.SUBMISSION_COLUMNS, submission_rows, now=written_at)
             Course.objects.filter(canvas_id=cid).update(grades_read_at=now)
         counts.update(courses=1, courses_unchanged=1, submissions=len(submission_rows))
         return
@@ -558,16 +561,16 @@ def _write_course(
     # People are shared between courses: write them first, sorted so that concurrent courses
     # lock them in the same order, and outside the course transaction so that two courses
     # never wait on each other's commit.
-    bulk_upsert(Person, rows.PERSON_COLUMNS, sorted(people.values()), now=now)
+    bulk_upsert(Person, rows.PERSON_COLUMNS, sorted(people.values()), now=written_at)
 
     with transaction.atomic():
-        bulk_upsert(Course, rows.COURSE_COLUMNS, [course], now=now)
-        bulk_upsert(Section, rows.SECTION_COLUMNS, section_rows, now=now)
-        bulk_upsert(AssignmentGroup, rows.GROUP_COLUMNS, group_rows, now=now)
-        bulk_upsert(Assignment, rows.ASSIGNMENT_COLUMNS, assignment_rows, now=now)
-        bulk_upsert(AssignmentOverride, rows.OVERRIDE_COLUMNS, override_rows, now=now)
-        bulk_upsert(Enrollment, rows.ENROLLMENT_COLUMNS, enrollment_rows, now=now)
-        bulk_upsert(Submission, rows.SUBMISSION_COLUMNS, submission_rows, now=now)
+        bulk_upsert(Course, rows.COURSE_COLUMNS, [course], now=written_at)
+        bulk_upsert(Section, rows.SECTION_COLUMNS, section_rows, now=written_at)
+        bulk_upsert(AssignmentGroup, rows.GROUP_COLUMNS, group_rows, now=written_at)
+        bulk_upsert(Assignment, rows.ASSIGNMENT_COLUMNS, assignment_rows, now=written_at)
+        bulk_upsert(AssignmentOverride, rows.OVERRIDE_COLUMNS, override_rows, now=written_at)
+        bulk_upsert(Enrollment, rows.ENROLLMENT_COLUMNS, enrollment_rows, now=written_at)
+        bulk_upsert(Submission, rows.SUBMISSION_COLUMNS, submission_rows, now=written_at)
 
         mark_deleted(Section.objects.filter(course_id=cid), section_ids)
         mark_deleted(AssignmentGroup.objects.filter(course_id=cid), group_ids)

@@ -1,6 +1,12 @@
 """State of the moving parts: import runs and their per-course errors."""
 
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
+
+from sync.cron import validate_cron
 
 
 class ImportRun(models.Model):
@@ -304,6 +310,12 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")
+    inputs_as_of = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the run planned the whole course and IC confirmed all of it: the "
+        "nightly district run skips the course until something it reads changes after this.",
+    )
 
     class Meta:
         ordering = ["-requested_at"]
@@ -325,6 +337,25 @@ class SyncRun(models.Model):
         if not (self.started_at and self.finished_at):
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class SisSlot(models.Model):
+    """One of the ``SIS_MAX_CONCURRENCY`` permits to have requests in flight to Infinite Campus.
+
+    Workers on any host lease permits here (sync/sis_slots.py) before sending, so the bound holds
+    district-wide; a lease that is not renewed expires, so a killed worker frees its permits.
+    """
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    holder = models.CharField(max_length=100, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "IC request permit"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"permit {self.number}"
 
 
 class AssignmentOutcome(models.Model):
@@ -422,3 +453,193 @@ class PassbackState(models.Model):
 
     def __str__(self) -> str:
         return self.sourced_id
+
+
+# --- compliance reports (issue 6) ----------------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    DISTRICT = "district", "district summary"
+    SCHOOL = "school", "school summary"
+    TEACHER = "teacher", "teacher digest"
+
+
+class ReportSchedule(models.Model):
+    """A recurring compliance report: what to build, for which schools, when, and for whom.
+
+    Saving or deleting one keeps its django-q2 schedule in step (sync/reports/schedules.py).
+    """
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=10, choices=ReportKind.choices, default=ReportKind.DISTRICT)
+    cron = models.CharField(
+        max_length=100,
+        validators=[validate_cron],
+        help_text="When to send, as a cron expression (minute hour day-of-month month "
+        "day-of-week) in the district's time zone, e.g. “0 6 * * 1” = Mondays at 06:00.",
+    )
+    schools = models.ManyToManyField(
+        "courses.Account",
+        blank=True,
+        related_name="+",
+        help_text="District summary: leave empty (the whole district). School summary: the "
+        "schools it covers (and their sub-accounts). Teacher digest: only the teachers of "
+        "these schools' courses; empty = every teacher.",
+    )
+    recipients = models.TextField(
+        blank=True,
+        default="",
+        help_text="E-mail addresses, one per line or separated by commas. Empty: the "
+        "REPORT_RECIPIENTS setting. Teacher digests ignore it: each teacher gets their own "
+        "digest at their Canvas e-mail address.",
+    )
+    active = models.BooleanField(
+        default=True,
+        help_text="Off: the schedule is kept but does not run (“send now” still works).",
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=255, blank=True, default="")
+    q_schedule = models.ForeignKey(
+        "django_q.Schedule",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The django-q2 schedule that runs it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def recipient_list(self) -> list[str]:
+        """The recipients as typed, split on commas, semicolons and white space."""
+        return [address for address in re.split(r"[\s,;]+", self.recipients) if address]
+
+    def clean(self) -> None:
+        bad = [address for address in self.recipient_list() if not _is_email(address)]
+        if bad:
+            raise ValidationError({"recipients": f"Not an e-mail address: {', '.join(bad)}."})
+        if self.kind == ReportKind.TEACHER and self.recipient_list():
+            raise ValidationError(
+                {
+                    "recipients": "Teacher digests go to each teacher's own Canvas e-mail "
+                    "address; leave recipients empty."
+                }
+            )
+
+
+class ComplianceReport(models.Model):
+    """Grade passback compliance at one moment, kept as it was sent.
+
+    ``snapshot`` holds every figure of the report (section by section, as JSON) and
+    ``violations`` the open blocking and warning violations of its scope (the ``gpb_report``
+    columns plus when each was first seen and where to fix it in Canvas); the columns beside them
+    repeat the headline figures so that lists, filters and the trend query them directly.
+    """
+
+    Kind = ReportKind
+
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    title = models.CharField(max_length=255)
+    taken_at = models.DateTimeField()
+    scope_label = models.CharField(max_length=255, default="District")
+    scope_key = models.CharField(
+        max_length=255, default="district", help_text="“district”, or the school ids covered."
+    )
+    school_ids = models.JSONField(
+        default=list, blank=True, help_text="Canvas ids of the schools covered; empty = district."
+    )
+    teacher = models.ForeignKey(
+        "courses.Person",
+        to_field="canvas_id",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The teacher of a teacher digest.",
+    )
+    schedule = models.ForeignKey(
+        ReportSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The report of the same kind, scope (and teacher) before this one.",
+    )
+    requested_by = models.CharField(max_length=150, blank=True, default="")
+    synced = models.IntegerField(default=0, help_text="Synced assignments.")
+    compliant = models.IntegerField(
+        default=0, help_text="Synced assignments with no blocking violation."
+    )
+    compliance_rate = models.FloatField(null=True, blank=True, help_text="compliant / synced.")
+    rate_change = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Change of compliance since the previous report, in points.",
+    )
+    open_blocking = models.IntegerField(default=0)
+    open_warning = models.IntegerField(default=0)
+    snapshot = models.JSONField(default=dict)
+    violations = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "-taken_at"]),
+            # "The previous report": the latest of a kind, scope and teacher.
+            models.Index(fields=["kind", "scope_key", "teacher", "-taken_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report #{self.pk}: {self.title}"
+
+    @property
+    def blocked(self) -> int:
+        return self.synced - self.compliant
+
+
+class ReportDelivery(models.Model):
+    """One report e-mailed to one recipient: each is sent, failed and retried on its own."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENT = "sent"
+        RETRYING = "retrying", "failed, will retry"
+        FAILED = "failed", "failed for good"
+        SKIPPED = "skipped", "skipped (no usable address)"
+
+    report = models.ForeignKey(
+        ComplianceReport, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.CharField(max_length=254, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "report deliveries"
+        ordering = ["report", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Report #{self.report_id} to {self.recipient or '(nobody)'}: {self.status}"
+
+
+def _is_email(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True

@@ -22,6 +22,7 @@ from sync import rules
 from sync.bulk import bulk_insert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError
+from sync.passback_changes import run_clean
 from sync.passback_payloads import (
     OUTSIDE_WINDOW,
     SAME_AS_SENT,
@@ -102,7 +103,7 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
     """Refresh what the run depends on and write its outcomes; nothing is sent here."""
     now = now or timezone.now()
     course_id = run.course_id
-    sis_categories_refresh(client=client, course_ids=[course_id])
+    sis_categories_refresh(client=client, course_ids=[course_id], now=now)
     violations_refresh(course_ids=[course_id], now=now)
     policy_row = policy_get()
     policy = policy_for_rules(policy_row)
@@ -365,8 +366,10 @@ def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:
             )
         else:
             run.status = SyncRun.Status.DONE
+            if run_clean(run):
+                run.inputs_as_of = run.started_at
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "message", "finished_at"])
+        run.save(update_fields=["status", "message", "finished_at", "inputs_as_of"])
     return run
 
 

@@ -1,6 +1,7 @@
 """Send one section's pending line items and results to Infinite Campus, recording every outcome.
 
-Requests go out ``SIS_MAX_CONCURRENCY`` at a time. Each confirmed send is written back (outcome
+Requests go out as many at a time as the permits the sender holds (sync/sis_slots.py: at most
+``SIS_MAX_CONCURRENCY`` across every worker). Each confirmed send is written back (outcome
 ``posted`` and the new PassbackState) in small batches; a crash can lose at most one batch of
 confirmations, and a resumed section asks IC for those results before sending them again.
 """
@@ -19,6 +20,7 @@ from sync.bulk import bulk_update_by_pk, bulk_upsert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError, Sent
 from sync.passback_payloads import GradeInput, content_hash, result_payload, utc_iso
+from sync.sis_slots import Permits, sis_permits
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +56,10 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
     AssignmentOutcome.objects.filter(pk__in=[o.pk for o in outcomes if o.pk not in resumed]).update(
         send_started_at=now
     )
-    workers = max(1, settings.SIS_MAX_CONCURRENCY)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with sis_permits() as permits, ThreadPoolExecutor(max_workers=permits.count) as pool:
         ready = _send_line_items(run, outcomes, client, pool, now)
         sendable = [o for o in ready if o.line_item.get("status") != "tobedeleted"]
-        _send_results(run, sendable, client, pool, resumed)
+        _send_results(run, sendable, client, pool, resumed, permits)
     _settle(outcomes)
 
 
@@ -106,6 +107,7 @@ def _send_results(
     client: OneRosterClient,
     pool: ThreadPoolExecutor,
     resumed: set[int],
+    permits: Permits,
 ) -> None:
     by_pk = {o.pk: o for o in outcomes}
     pending = list(
@@ -129,11 +131,12 @@ def _send_results(
             return payload, Sent(status=200, attempts=0)  # confirmed before the crash
         return payload, client.put_result(grade.result_sourced_id, payload)
 
-    workers = max(1, settings.SIS_MAX_CONCURRENCY)
+    workers = permits.count
     todo = iter(pending)
     running: dict[Future, GradeOutcome] = {}
     while True:
-        # A few more in the pool than it runs, so that no worker waits for the next one.
+        # A few more in the pool than it runs, so that no worker waits for the next one (the
+        # pool's size, the permits held, bounds what is in flight).
         while stop is None and len(running) < 2 * workers:
             grade = next(todo, None)
             if grade is None:
@@ -153,6 +156,7 @@ def _send_results(
             else:
                 confirmed.append((grade, payload, answer))
         if len(confirmed) >= RECORD_EVERY or time.monotonic() - last_flush > RECORD_EVERY_SECONDS:
+            permits.keep()
             _record(run, confirmed, failed)
             confirmed, failed = [], []
             last_flush = time.monotonic()

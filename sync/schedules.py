@@ -36,4 +36,8 @@ def schedules_apply() -> list[tuple[str, bool]]:
             },
         )
         applied.append((job.name, created))
+    # Compliance reports: the default report schedules, then one per ReportSchedule row.
+    from sync.reports.schedules import report_schedules_apply
+
+    applied += report_schedules_apply()
     return applied

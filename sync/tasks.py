@@ -72,22 +72,37 @@ def passback_section(run_id: int, section_id: int) -> str:
     return f"passback #{run_id} section {section_id} sent; run {run.status}"
 
 
-def passback_district() -> str:
-    """Nightly: request a passback run for every course that has something to sync."""
+def passback_district(course_ids: list[int] | None = None) -> str:
+    """Nightly: request a passback run for every course (or these) that may have something to
+    send; a course unchanged since its last clean run is skipped (sync/passback_changes.py)."""
     from django.conf import settings
 
-    from courses.models import Course
     from sync.passback import passback_request
+    from sync.passback_changes import courses_changed, passback_courses
 
     if not settings.SIS_BASE_URL:
         return "skipped: SIS_BASE_URL is not set"
-    courses = (
-        Course.objects.filter(deleted=False, assignments__post_to_sis=True)
-        .exclude(workflow_state="deleted")
-        .values_list("canvas_id", flat=True)
-        .distinct()
-    )
+    candidates = list(passback_courses())
+    if course_ids is not None:
+        candidates = [cid for cid in candidates if cid in set(course_ids)]
+    changed = courses_changed(candidates)
     created = sum(
-        passback_request(course_id=cid, requested_by="nightly schedule")[1] for cid in courses
+        passback_request(course_id=cid, requested_by="nightly schedule")[1] for cid in changed
     )
-    return f"{created} passback runs queued"
+    unchanged = len(candidates) - len(changed)
+    return f"{created} passback runs queued; {unchanged} courses unchanged since their last run"
+
+
+def compliance_report_scheduled(schedule_id: int) -> str:
+    """A report schedule's run: build its report(s), keep them, e-mail each recipient."""
+    from sync.reports import report_schedule_run
+
+    return report_schedule_run(schedule_id=schedule_id)
+
+
+def report_deliveries_retry() -> str:
+    """Send again the report deliveries whose retry is due (scheduled once per pending retry)."""
+    from sync.reports import deliveries_retry
+
+    summary = deliveries_retry()
+    return f"report deliveries retried: {summary.line()}" if summary.attempted else "nothing due"

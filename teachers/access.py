@@ -11,7 +11,21 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from courses.models import Course, Enrollment
+from sync.canvas import CanvasClient
+from sync.importer import canvas_client as district_canvas_client
 from sync.permissions import DISTRICT_ADMIN_GROUP
+from teachers.models import CanvasLogin
+from teachers.tokens import CanvasSignInRequired, teacher_canvas_client
+
+__all__ = [
+    "ACTIVE_TEACHER_STATES",
+    "CanvasSignInRequired",
+    "canvas_client_for",
+    "course_or_404",
+    "courses_for",
+    "is_district_staff",
+    "person_id_for",
+]
 
 ACTIVE_TEACHER_STATES = ("active",)
 
@@ -58,3 +72,21 @@ def course_or_404(user: AbstractBaseUser | AnonymousUser, canvas_id: int) -> Cou
     if course is None:
         raise Http404("No such course among yours.")
     return course
+
+
+def canvas_client_for(user: AbstractBaseUser | AnonymousUser) -> CanvasClient:
+    """A Canvas client that acts as the user: the teacher's own (fresh) token, or the district
+    token for district staff without a Canvas sign-in.
+
+    Raises CanvasSignInRequired (a CanvasError whose message asks the teacher to sign in with
+    Canvas again) when there is no usable sign-in; the client raises it too when Canvas keeps
+    rejecting the teacher's token after one refresh. Close the client when done.
+    """
+    login = None
+    if user.is_authenticated:
+        login = CanvasLogin.objects.filter(user_id=user.pk).first()
+    if login is not None:
+        return teacher_canvas_client(login)
+    if is_district_staff(user):
+        return district_canvas_client()
+    raise CanvasSignInRequired("Sign in with Canvas to make changes in Canvas.")

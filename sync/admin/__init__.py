@@ -1,10 +1,10 @@
-"""The district admin's sync pages: import runs, violations, the policy, passback, the dashboard.
+"""The district admin's sync pages: imports, violations, policy, passback, reports, the dashboard.
 
 Importing this package registers every admin in it; the dashboard is drawn by the project's
 admin site (``gpbsite.admin``) on the admin index.
 """
 
-from sync.admin import course_pages, dashboard, imports, passback, policy, violations
+from sync.admin import course_pages, dashboard, imports, passback, policy, reports, violations
 from sync.admin.imports import format_duration, rows_written, run_progress
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "imports",
     "passback",
     "policy",
+    "reports",
     "rows_written",
     "run_progress",
     "violations",

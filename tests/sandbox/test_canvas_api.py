@@ -195,7 +195,7 @@ def test_an_unknown_course_is_404_with_the_canvas_error(server, client):
 def test_unknown_accounts_and_paths_are_404(server, client):
     assert client.get(api(server, "/accounts/2/courses")).status_code == 404
     assert client.get(api(server, "/courses/1001/quizzes")).status_code == 404
-    assert client.get(api(server, "/users/self")).status_code == 404
+    assert client.get(api(server, "/users/self/favorites")).status_code == 404
 
 
 def test_the_root_page_says_what_the_sandbox_is_without_a_token(server):

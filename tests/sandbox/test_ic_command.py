@@ -73,6 +73,8 @@ def test_the_command_prints_the_sis_settings_and_serves_ic_on_the_canvas_port():
         assert settings == {
             "CANVAS_BASE_URL": origin,
             "CANVAS_TOKEN": "sandbox-token",
+            "CANVAS_OAUTH_CLIENT_ID": "10000000000001",
+            "CANVAS_OAUTH_CLIENT_SECRET": "sandbox-developer-key",
             "SIS_BASE_URL": f"{origin}/ims/oneroster/gradebook/v1p2",
             "SIS_TOKEN_URL": f"{origin}/oauth/token",
             "SIS_CLIENT_ID": "app",

@@ -79,6 +79,8 @@ def test_setup_schedules_is_idempotent():
         "Canvas import (incremental, hourly)",
         "Canvas import (full, nightly)",
         "Passback to Infinite Campus (nightly)",
+        "Compliance report: Weekly district summary",
+        "Compliance report: Weekly teacher digests",
     }
     nightly = Schedule.objects.get(name="Canvas import (full, nightly)")
     assert nightly.func == "sync.tasks.import_canvas"

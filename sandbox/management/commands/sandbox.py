@@ -140,6 +140,9 @@ class Command(BaseCommand):
             " on the same port. Settings to use:",
             f"CANVAS_BASE_URL={server.url}",
             f"CANVAS_TOKEN={options['token']}",
+            # Teachers sign in through the sandbox's one developer key (the settings' defaults).
+            f"CANVAS_OAUTH_CLIENT_ID={server.app.oauth.client_id}",
+            f"CANVAS_OAUTH_CLIENT_SECRET={server.app.oauth.client_secret}",
             f"SIS_BASE_URL={server.sis_base_url}",
             f"SIS_TOKEN_URL={server.sis_token_url}",
             f"SIS_CLIENT_ID={options['sis_client_id']}",

@@ -8,7 +8,10 @@ from sync.schedules import schedules_apply
 
 
 class Command(BaseCommand):
-    help = "Create or update every recurring job (imports) as django-q2 schedules."
+    help = (
+        "Create or update every recurring job (imports, passback, compliance reports) as "
+        "django-q2 schedules."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name, created in schedules_apply():
