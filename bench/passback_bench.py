@@ -59,7 +59,7 @@ class Workers:
 
 def nightly(course_ids: list[int] | None) -> tuple[float, str, dict]:
     """Request the nightly run and wait until every run it queued is finished."""
-    from django.db.models import Count
+    from django.db.models import Count, Max, Min
 
     from sync.models import GradeOutcome, SyncRun
     from sync.tasks import passback_district
@@ -77,6 +77,11 @@ def nightly(course_ids: list[int] | None) -> tuple[float, str, dict]:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
+    sent = GradeOutcome.objects.filter(run__in=runs, status="posted").aggregate(
+        first=Min("sent_at"), last=Max("sent_at")
+    )
+    if sent["first"] and sent["last"] > sent["first"]:
+        grades["sending_s"] = round((sent["last"] - sent["first"]).total_seconds(), 1)
     grades["runs"] = runs.count()
     grades["runs_failed"] = runs.filter(status="failed").count()
     return elapsed, message, grades
@@ -160,6 +165,8 @@ def main() -> None:
         [
             f"- first run: {posted:,} results posted in {first_s:.1f} s = "
             f"**{posted / first_s:,.0f} results/s** end to end (planning included); "
+            f"between the first and the last result posted: "
+            f"{posted / max(first.get('sending_s', first_s), 0.1):,.0f} results/s; "
             f"{first_msg}; outcomes: {first}",
             f"- no-change run: **{second_s:.2f} s**, results posted: "
             f"**{second.get('posted', 0)}**; {second_msg}",

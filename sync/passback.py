@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courses.models import Account, Assignment, Course, Enrollment, Section, Submission
+from courses.models import Assignment, Course, Enrollment, Section, Submission
+from courses.selectors import school_sis_id
 from sync import rules
 from sync.bulk import bulk_insert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
@@ -179,7 +180,7 @@ class _CoursePlan:
         self.window_start = now - timedelta(days=window_days)
         course = Course.objects.select_related("term", "account").get(canvas_id=course_id)
         self.course = course
-        self.school_sis_id = _school_sis_id(course.account)
+        self.school_sis_id = school_sis_id(course.account)
         self.assignments = {
             a.canvas_id: a
             for a in Assignment.objects.filter(course_id=course_id).select_related("group")
@@ -314,17 +315,6 @@ class _CoursePlan:
                 )
             )
         return out
-
-
-def _school_sis_id(account: Account) -> str | None:
-    """The school sourcedId: the course's sub-account SIS id, or the nearest parent's."""
-    seen = set()
-    while account is not None and account.canvas_id not in seen:
-        if account.sis_account_id:
-            return account.sis_account_id
-        seen.add(account.canvas_id)
-        account = Account.objects.filter(canvas_id=account.parent_id).first()
-    return None
 
 
 def _grade_json(grade: GradeInput) -> dict:

@@ -19,7 +19,8 @@ from functools import cached_property
 from django.conf import settings
 from django.utils import timezone
 
-from courses.models import Account, Course
+from courses.models import Course
+from courses.selectors import school_sis_id
 from sync import rules
 from sync.grades_to_send import changed_grade_counts
 from sync.models import AssignmentOutcome, SisCategory, SyncRun, Violation
@@ -440,18 +441,7 @@ def _sis_side(course: Course, class_ids: list[str]) -> _SisSide:
         class_sourced_id__in=class_ids, status="active"
     ).values_list("class_sourced_id", "title"):
         categories[class_id].add(title.strip().casefold())
-    return _SisSide(True, dict(categories), _school_sis_id(course.account) is not None)
-
-
-def _school_sis_id(account: Account | None) -> str | None:
-    """The sub-account's SIS id, or its nearest parent's (as the passback maps the school)."""
-    seen: set[int] = set()
-    while account is not None and account.canvas_id not in seen:
-        if account.sis_account_id:
-            return account.sis_account_id
-        seen.add(account.canvas_id)
-        account = Account.objects.filter(canvas_id=account.parent_id).first()
-    return None
+    return _SisSide(True, dict(categories), school_sis_id(course.account) is not None)
 
 
 def _no_category_issue(assignment: rules.AssignmentIn, section: rules.SectionIn) -> Issue:

@@ -1,7 +1,6 @@
 """Passback runs against an in-memory Infinite Campus: mapping, window, idempotency, blocking."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -12,34 +11,21 @@ from sync.importer import district_import
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
 from sync.oneroster import OneRosterError
 from sync.passback import passback_counts, passback_execute, passback_request
-from tests.sync.fake_sis import FakeSis
-from tests.sync.fakes import small_district
+from tests.sync.passback_setup import RECENT, fake_sis_configured, recent_district
 
 pytestmark = pytest.mark.django_db
-
-RECENT = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-CLASSES = ["SIS-S101", "SIS-S102", "SIS-S201", "SIS-S202"]
 
 
 @pytest.fixture
 def canvas():
-    fake = small_district()
-    for data in fake.course_data.values():
-        for sub in data["submissions"]:
-            sub["graded_at"] = RECENT
-    return fake
+    return recent_district()
 
 
 @pytest.fixture
 def sis(settings, monkeypatch):
-    settings.SIS_BASE_URL = "https://ic.example/ims/oneroster/gradebook/v1p2"
-    settings.SIS_TOKEN_URL = "https://ic.example/token"
-    settings.SIS_CLIENT_ID = settings.SIS_CLIENT_SECRET = "x"
     settings.SIS_MAX_CONCURRENCY = 2
-    fake = FakeSis({cls: ["Homework", "Tests"] for cls in CLASSES})
-    monkeypatch.setattr("sync.passback.sis_client", lambda: fake)
     monkeypatch.setattr("sync.passback_send.RECORD_EVERY", 3)
-    return fake
+    return fake_sis_configured(settings, monkeypatch)
 
 
 def imported(canvas):

@@ -10,34 +10,21 @@ from sync.oneroster import OneRosterError
 from sync.passback import passback_execute, passback_request
 from sync.passback_changes import courses_changed
 from sync.tasks import passback_district
-from tests.sync.fake_sis import FakeSis
-from tests.sync.fakes import small_district
+from tests.sync.passback_setup import fake_sis_configured, recent_district
 
 pytestmark = pytest.mark.django_db
-
-RECENT = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-CLASSES = ["SIS-S101", "SIS-S102", "SIS-S201", "SIS-S202"]
 
 
 @pytest.fixture
 def canvas():
-    fake = small_district()
-    for data in fake.course_data.values():
-        for sub in data["submissions"]:
-            sub["graded_at"] = RECENT
-    return fake
+    return recent_district()
 
 
 @pytest.fixture
 def sis(settings, monkeypatch):
-    settings.SIS_BASE_URL = "https://ic.example/ims/oneroster/gradebook/v1p2"
-    settings.SIS_TOKEN_URL = "https://ic.example/token"
-    settings.SIS_CLIENT_ID = settings.SIS_CLIENT_SECRET = "x"
-    fake = FakeSis({cls: ["Homework", "Tests"] for cls in CLASSES})
-    monkeypatch.setattr("sync.passback.sis_client", lambda: fake)
     # Every change in these tests happens seconds after the run it follows.
     monkeypatch.setattr("sync.passback_changes.IMPORT_MARGIN", timedelta(0))
-    return fake
+    return fake_sis_configured(settings, monkeypatch)
 
 
 def runs_of(course_id: int) -> int:

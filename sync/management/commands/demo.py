@@ -93,6 +93,14 @@ class Command(BaseCommand):
                 "   Try: Courses > select some > 'Pass grades back to Infinite Campus', then "
                 "follow them under Sync runs."
             )
+            self.stdout.write(
+                self.style.SUCCESS(f"   Teachers: http://127.0.0.1:{options['port']}/teacher/")
+            )
+            self.stdout.write(
+                "   'Sign in with Canvas' opens the sandbox's Canvas sign-in page: pick a teacher"
+                + self._teacher_hint()
+                + ", fix a problem in place, post grades and watch the run."
+            )
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
         finally:
             if worker is not None:
@@ -122,6 +130,24 @@ class Command(BaseCommand):
         self.stdout.write(
             f"   {result.line()}. It is kept in the admin: Grade passback > Compliance reports."
         )
+
+    def _teacher_hint(self) -> str:
+        """A teacher with a name to fix, so the first try shows a fix in place."""
+        from courses.models import Enrollment
+        from sync.models import Violation
+
+        fixable = Violation.objects.filter(
+            resolved_at__isnull=True, rule__in=["name_too_long", "missing_due_date"]
+        ).values("course_id")
+        teacher = (
+            Enrollment.objects.filter(
+                type="teacher", state="active", deleted=False, course_id__in=fixable
+            )
+            .select_related("person")
+            .order_by("person__sortable_name")
+            .first()
+        )
+        return f" (e.g. {teacher.person.name})" if teacher else ""
 
     def _demo_admin(self) -> str:
         """A superuser with a fresh random password, printed once."""
