@@ -38,7 +38,7 @@ from sync.passback_payloads import (
 )
 from sync.policy import policy_for_rules, policy_get
 from sync.sis_categories import sis_categories_refresh
-from sync.violations import courses_for_rules, violations_refresh
+from sync.violations import course_violations_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +105,10 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
     now = now or timezone.now()
     course_id = run.course_id
     sis_categories_refresh(client=client, course_ids=[course_id], now=now)
-    violations_refresh(course_ids=[course_id], now=now)
     policy_row = policy_get()
     policy = policy_for_rules(policy_row)
-    course_in, _meta = next(courses_for_rules([course_id]))
-    scope = rules.blocking_scope(rules.evaluate_course(course_in, policy, now))
+    course_in, findings = course_violations_refresh(course_id=course_id, now=now, policy=policy)
+    scope = rules.blocking_scope(findings)
     plan = _CoursePlan(course_id, now, policy.sync_window_days)
 
     wanted_sections = set(run.section_ids)

@@ -63,6 +63,17 @@ def violations_refresh(
     return summary
 
 
+def course_violations_refresh(
+    *, course_id: int, now: datetime, policy: rules.Policy
+) -> tuple[rules.CourseIn, list[rules.Finding]]:
+    """Re-evaluate one course and persist its violations; returns what the rules read and
+    found, so that a passback plan of the course need not read and evaluate it again."""
+    course, meta = next(courses_for_rules([course_id]))
+    findings = rules.evaluate_course(course, policy, now)
+    _persist([course_id], [(f, meta) for f in findings], now, RefreshSummary())
+    return course, findings
+
+
 def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, dict]]:
     """The rule book's input for these courses, in a few queries, with each course's school/term."""
     sections = defaultdict(list)
