@@ -17,9 +17,7 @@ differences this client handles between the two versions (reference ``oneroster.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +33,19 @@ from sync.http_transport import (
     keep_alive_session,
     retry_after_seconds,
 )
+from sync.oneroster_errors import (
+    OneRosterError,
+    bad_response_error,
+    exhausted_error,
+    explain,
+    final_error,
+    is_html,
+    json_object,
+    redirect_error,
+    response_error,
+    token_refused_error,
+    unsendable_credential_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,73 +59,12 @@ _TOKEN_REFRESH_MARGIN = 60.0
 # expires_in is only RECOMMENDED by RFC 6749; if absent, a 401 refreshes the token anyway.
 _DEFAULT_TOKEN_LIFETIME = 3600.0
 _PAGE_SIZE = 100
-_EXCERPT_MAX_CHARS = 200
 # ChunkedEncodingError is a connection dropped mid-body; every one of these may be retried.
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-# OAuth error codes meaning "these client credentials are wrong" (RFC 6749 §5.2).
-_BAD_CLIENT_ERRORS = {"invalid_client", "unauthorized_client", "invalid_grant"}
-
-
-class OneRosterError(Exception):
-    """The one error type callers see; ``str(error)`` is a line a district admin can act on.
-
-    ``kind`` is ``auth``, ``unreachable``, ``http``, ``bad_response`` or ``throttled``.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        kind: str = "http",
-        status: int | None = None,
-        code_major: str | None = None,
-        description: str | None = None,
-        url: str | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(message or f"Infinite Campus request failed ({kind})")
-        self.kind = kind
-        self.status = status
-        self.code_major = code_major
-        self.description = description
-        self.url = url
-        self.attempts = attempts
-
-    @property
-    def retryable(self) -> bool:
-        """True when a later run may succeed without anyone changing anything."""
-        if self.kind in ("unreachable", "throttled"):
-            return True
-        return self.kind == "http" and self.status is not None and self.status >= 500
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only attributes are lost by default pickling; task queues pickle exceptions.
-        state = (self.kind, self.status, self.code_major, self.description, self.url)
-        return (_rebuild_error, (str(self), *state, self.attempts))
-
-
-def _rebuild_error(
-    message: str,
-    kind: str,
-    status: int | None,
-    code_major: str | None,
-    description: str | None,
-    url: str | None,
-    attempts: int,
-) -> OneRosterError:
-    return OneRosterError(
-        message,
-        kind=kind,
-        status=status,
-        code_major=code_major,
-        description=description,
-        url=url,
-        attempts=attempts,
-    )
 
 
 @dataclass(frozen=True)
@@ -123,19 +73,6 @@ class Sent:
 
     status: int
     attempts: int
-
-
-@dataclass(frozen=True)
-class _Explanation:
-    """What the server said about a failure, whichever error form it used."""
-
-    code_major: str | None = None
-    description: str | None = None
-    code_minor: str | None = None
-
-    @property
-    def text(self) -> str:
-        return self.description or self.code_minor or "no explanation given"
 
 
 class OneRosterClient:
@@ -208,7 +145,7 @@ class OneRosterClient:
                 f"token accepted, {vendor}; GET /categories answered 404, so check SIS_BASE_URL "
                 "if passback fails"
             )
-        _json_object(response, "the categories list")  # an HTML page here means a wrong root
+        json_object(response, "the categories list")  # an HTML page here means a wrong root
         return (
             f"Connected to Infinite Campus at {self.base_url} (OneRoster {self.version}): "
             f"token accepted, {vendor}"
@@ -244,9 +181,9 @@ class OneRosterClient:
         )
         if response.status_code == 404:
             return None
-        result = _json_object(response, subject, attempts).get("result")
+        result = json_object(response, subject, attempts).get("result")
         if not isinstance(result, dict):
-            raise _bad_response(response, subject, 'an object with a "result"', attempts)
+            raise bad_response_error(response, subject, 'an object with a "result"', attempts)
         return result
 
     def delete_line_item(self, sourced_id: str) -> Sent:
@@ -275,9 +212,11 @@ class OneRosterClient:
         response, attempts = self._gradebook(
             method, path, subject, json=body, gone_ok=method == "DELETE"
         )
-        if _is_html(response):
+        if is_html(response):
             # A login or proxy page answered 2xx: nothing was stored, so never report success.
-            raise _bad_response(response, subject, "a OneRoster answer, not an HTML page", attempts)
+            raise bad_response_error(
+                response, subject, "a OneRoster answer, not an HTML page", attempts
+            )
         return Sent(status=response.status_code, attempts=attempts)
 
     def _all_categories(self, path: str, subject: str) -> list[dict]:
@@ -287,15 +226,15 @@ class OneRosterClient:
         while True:
             params = {"limit": str(_PAGE_SIZE), "offset": str(offset)}
             response, attempts = self._gradebook("GET", path, subject, params=params)
-            page = _json_object(response, subject, attempts).get("categories")
+            page = json_object(response, subject, attempts).get("categories")
             if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
-                raise _bad_response(
+                raise bad_response_error(
                     response, subject, 'an object with a "categories" list', attempts
                 )
             ids = {item.get("sourcedId") for item in page}
             if page and ids <= seen:
                 # The server ignored offset; paging on would never end.
-                raise _bad_response(response, subject, "a new page, not a repeat", attempts)
+                raise bad_response_error(response, subject, "a new page, not a repeat", attempts)
             seen |= ids
             found.extend(page)
             offset += len(page)
@@ -322,8 +261,8 @@ class OneRosterClient:
         if status in (401, 403):
             raise self._refused_error(response, subject, attempts)
         if 300 <= status < 400:
-            raise _redirect_error(response, subject, "SIS_BASE_URL", attempts)
-        raise _final_error(response, subject, attempts)
+            raise redirect_error(response, subject, "SIS_BASE_URL", attempts)
+        raise final_error(response, subject, attempts)
 
     def _headers(self, token: str) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {token}"}
@@ -334,7 +273,7 @@ class OneRosterClient:
     def _refused_error(
         self, response: requests.Response, subject: str, attempts: int
     ) -> OneRosterError:
-        said = _explain(response)
+        said = explain(response)
         status = response.status_code
         if "vendor" in (said.description or "").lower() or not self._vendor_header:
             # IC answers 401 on gradebook endpoints when the vendor header is missing or wrong.
@@ -354,7 +293,7 @@ class OneRosterClient:
                 f"Infinite Campus forbade the gradebook call for {subject} (HTTP 403): "
                 f"{said.text}; check that Grade Book Sync is enabled for this connection"
             )
-        return _error(text, "auth", response, said, attempts)
+        return response_error(text, "auth", response, said, attempts)
 
     # -- the access token ----------------------------------------------------------------------
 
@@ -381,15 +320,17 @@ class OneRosterClient:
         response, attempts = self._send_retrying("POST", self.token_url, subject, {}, kwargs)
         status = response.status_code
         if status in (400, 401, 403):
-            raise _token_refused(response, attempts)
+            raise token_refused_error(response, attempts)
         if 300 <= status < 400:
-            raise _redirect_error(response, subject, "SIS_TOKEN_URL", attempts)
+            raise redirect_error(response, subject, "SIS_TOKEN_URL", attempts)
         if not 200 <= status < 300:
-            raise _final_error(response, subject, attempts, hint="check SIS_TOKEN_URL")
-        body = _json_object(response, subject, attempts, hint="SIS_TOKEN_URL")
+            raise final_error(response, subject, attempts, hint="check SIS_TOKEN_URL")
+        body = json_object(response, subject, attempts, hint="SIS_TOKEN_URL")
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
-            raise _bad_response(response, subject, "an access_token", attempts, "SIS_TOKEN_URL")
+            raise bad_response_error(
+                response, subject, "an access_token", attempts, "SIS_TOKEN_URL"
+            )
         try:
             lifetime = float(body.get("expires_in", _DEFAULT_TOKEN_LIFETIME))
         except (TypeError, ValueError):
@@ -410,7 +351,7 @@ class OneRosterClient:
             try:
                 response = self._send(method, url, headers, kwargs)
             except (requests.exceptions.InvalidHeader, UnicodeEncodeError) as exc:
-                raise _unsendable_credential(url, is_token, attempt) from exc
+                raise unsendable_credential_error(url, is_token, attempt) from exc
             except requests.exceptions.SSLError as exc:
                 # A certificate problem does not heal between retries.
                 raise self._unreachable(exc, url, is_token, attempt) from exc
@@ -426,7 +367,7 @@ class OneRosterClient:
             if status != 429 and status < 500:
                 return response, attempt
             if attempt == attempts:
-                raise _exhausted_error(response, subject, attempts)
+                raise exhausted_error(response, subject, attempts)
             self._back_off(attempt, retry_after_seconds(response), method, url, f"HTTP {status}")
         raise AssertionError("the retry loop always returns or raises")
 
@@ -488,90 +429,6 @@ class OneRosterClient:
         return OneRosterError(text, kind="unreachable", url=url, attempts=attempts)
 
 
-# -- reading answers ----------------------------------------------------------------------------
-
-
-def _explain(response: requests.Response) -> _Explanation:
-    """Parse 1.2 imsx_StatusInfo, 1.1 statusInfoSet, an OAuth error, or an HTML/text page."""
-    try:
-        body = response.json()
-    except ValueError:
-        return _Explanation(description=_excerpt(response.text))
-    if not isinstance(body, dict):
-        return _Explanation()
-    if isinstance(body.get("error"), str):  # RFC 6749 token endpoint error
-        description = body.get("error_description")
-        return _Explanation(
-            description=description if isinstance(description, str) else None,
-            code_minor=body["error"],
-        )
-    infos: Any = body
-    for key in ("imsx_StatusInfo", "statusInfoSet", "StatusInfoSet", "imsx_statusInfoSet"):
-        if key in body:
-            infos = body[key]
-            break
-    infos = [
-        info for info in (infos if isinstance(infos, list) else [infos]) if isinstance(info, dict)
-    ]
-    majors = [_field(info, "imsx_codeMajor", "codeMajor") for info in infos]
-    texts = [_field(info, "imsx_description", "description") for info in infos]
-    minors = [minor for info in infos for minor in _code_minors(info)]
-    return _Explanation(
-        code_major=next((major for major in majors if major), None),
-        description="; ".join(text for text in texts if text) or None,
-        code_minor=", ".join(minors) or None,
-    )
-
-
-def _field(info: dict, *names: str) -> str | None:
-    for name in names:
-        value = info.get(name)
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    return None
-
-
-def _code_minors(info: dict) -> list[str]:
-    # 1.2 spells it imsx_CodeMinor, several 1.1 servers imsx_codeMinor.
-    minor = info.get("imsx_CodeMinor") or info.get("imsx_codeMinor")
-    fields = minor.get("imsx_codeMinorField") if isinstance(minor, dict) else minor
-    if isinstance(fields, dict):
-        fields = [fields]
-    if isinstance(fields, str):
-        return [fields]
-    if not isinstance(fields, list):
-        return []
-    values = [field.get("imsx_codeMinorFieldValue") for field in fields if isinstance(field, dict)]
-    return [value for value in values if isinstance(value, str)]
-
-
-def _excerpt(text: str) -> str | None:
-    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    if title:
-        text = title.group(1)
-    else:
-        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL)
-        text = re.sub(r"<[^>]*>", " ", text)
-    text = " ".join(html.unescape(text).split())
-    return text[:_EXCERPT_MAX_CHARS] or None
-
-
-def _is_html(response: requests.Response) -> bool:
-    return "html" in response.headers.get("Content-Type", "").lower()
-
-
-def _json_object(
-    response: requests.Response, subject: str, attempts: int = 1, hint: str = "SIS_BASE_URL"
-) -> dict:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise _bad_response(response, subject, "JSON", attempts, hint) from exc
-    if not isinstance(body, dict):
-        raise _bad_response(response, subject, "a JSON object", attempts, hint)
-    return body
-
-
 def _total_count(response: requests.Response) -> int | None:
     try:
         return int(response.headers["X-Total-Count"])
@@ -583,107 +440,6 @@ def _category_class(category: dict) -> str | None:
     metadata = category.get("metadata")
     class_id = metadata.get("classId") if isinstance(metadata, dict) else None
     return str(class_id) if class_id not in (None, "") else None
-
-
-# -- building errors ----------------------------------------------------------------------------
-
-
-def _error(
-    text: str, kind: str, response: requests.Response, said: _Explanation, attempts: int
-) -> OneRosterError:
-    return OneRosterError(
-        text,
-        kind=kind,
-        status=response.status_code,
-        code_major=said.code_major,
-        description=said.description,
-        url=response.url,
-        attempts=attempts,
-    )
-
-
-def _final_error(
-    response: requests.Response, subject: str, attempts: int, hint: str = ""
-) -> OneRosterError:
-    said = _explain(response)
-    text = f"Infinite Campus answered {response.status_code} for {subject}: {said.text}"
-    return _error(f"{text}; {hint}" if hint else text, "http", response, said, attempts)
-
-
-def _exhausted_error(response: requests.Response, subject: str, attempts: int) -> OneRosterError:
-    said = _explain(response)
-    status = response.status_code
-    if status == 429:
-        text = (
-            f"Infinite Campus kept answering 429 (server busy) for {subject} after {attempts} "
-            "attempts: lower SIS_MAX_CONCURRENCY or sync off-peak"
-        )
-        return _error(text, "throttled", response, said, attempts)
-    text = f"Infinite Campus kept failing (HTTP {status}) for {subject} after {attempts} attempts"
-    return _error(f"{text}: {said.text}", "http", response, said, attempts)
-
-
-def _token_refused(response: requests.Response, attempts: int) -> OneRosterError:
-    said = _explain(response)
-    status, url = response.status_code, response.url
-    if status == 401 or said.code_minor in _BAD_CLIENT_ERRORS or not said.code_minor:
-        text = (
-            f"Infinite Campus rejected the client secret (HTTP {status} at {url}): "
-            "check SIS_CLIENT_ID and SIS_CLIENT_SECRET"
-        )
-    else:
-        text = (
-            f"Infinite Campus refused the token request (HTTP {status} at {url}: {said.code_minor}"
-            f"{f', {said.description}' if said.description else ''}): check SIS_TOKEN_URL, "
-            "SIS_CLIENT_ID and SIS_CLIENT_SECRET"
-        )
-    return _error(text, "auth", response, said, attempts)
-
-
-def _unsendable_credential(url: str, is_token: bool, attempts: int) -> OneRosterError:
-    settings = (
-        "SIS_CLIENT_ID and SIS_CLIENT_SECRET"
-        if is_token
-        else "SIS_VENDOR_KEY and SIS_VENDOR_SECRET"
-    )
-    return OneRosterError(
-        "A configured Infinite Campus credential has characters that cannot be sent in an HTTP "
-        f"header: check {settings}",
-        kind="auth",
-        url=url,
-        attempts=attempts,
-    )
-
-
-def _redirect_error(
-    response: requests.Response, subject: str, setting: str, attempts: int
-) -> OneRosterError:
-    target = response.headers.get("Location", "another address")
-    text = (
-        f"Infinite Campus redirected {subject} to {target} (HTTP {response.status_code}): "
-        f"check {setting}"
-    )
-    return _error(text, "http", response, _Explanation(), attempts)
-
-
-def _bad_response(
-    response: requests.Response,
-    subject: str,
-    expected: str,
-    attempts: int = 1,
-    setting: str = "SIS_BASE_URL",
-) -> OneRosterError:
-    text = (
-        f"Infinite Campus sent an unexpected answer for {subject} (HTTP {response.status_code} "
-        f"at {response.url}): expected {expected}; check {setting}"
-    )
-    try:
-        # A JSON body is not echoed: a malformed token answer may still hold a credential.
-        response.json()
-        said = _Explanation()
-    except ValueError:
-        said = _Explanation(description=_excerpt(response.text))
-    return _error(text, "bad_response", response, said, attempts)
 
 
 def _quote(sourced_id: str) -> str:
