@@ -24,7 +24,8 @@ def schedules_apply() -> list[tuple[str, bool]]:
     """Create or update every job's schedule; returns (name, created) for each."""
     applied = []
     for job in JOBS:
-        _, created = Schedule.objects.update_or_create(
+        before = Schedule.objects.filter(name=job.name).values_list("cron", flat=True).first()
+        schedule, created = Schedule.objects.update_or_create(
             name=job.name,
             defaults={
                 "func": job.func,
@@ -35,6 +36,11 @@ def schedules_apply() -> list[tuple[str, bool]]:
                 "repeats": -1,
             },
         )
+        if not created and before != job.cron:
+            # django-q2 computes next_run only when a schedule is created: a new time must
+            # take effect now, not after one more run at the old time.
+            schedule.next_run = schedule.calculate_next_run()
+            schedule.save(update_fields=["next_run"])
         applied.append((job.name, created))
     # Compliance reports: the default report schedules, then one per ReportSchedule row.
     from sync.reports.schedules import report_schedules_apply

@@ -85,3 +85,20 @@ def test_setup_schedules_is_idempotent():
     nightly = Schedule.objects.get(name="Canvas import (full, nightly)")
     assert nightly.func == "sync.tasks.import_canvas"
     assert nightly.kwargs == "{'full': True}"
+
+
+def test_setup_schedules_moves_the_next_run_when_a_job_time_changes():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    call_command("setup_schedules", stdout=StringIO())
+    nightly = Schedule.objects.get(name="Passback to Infinite Campus (nightly)")
+    nightly.cron, nightly.next_run = "0 0 1 1 *", timezone.now() + timedelta(days=300)
+    nightly.save()
+
+    call_command("setup_schedules", stdout=StringIO())
+
+    nightly.refresh_from_db()
+    assert nightly.cron == "30 3 * * *"
+    assert nightly.next_run < timezone.now() + timedelta(days=1, minutes=1)
