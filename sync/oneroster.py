@@ -17,6 +17,7 @@ differences this client handles between the two versions (reference ``oneroster.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -378,9 +379,39 @@ class OneRosterClient:
             self._requests_made += 1
         # Redirects are not followed: requests would forward the vendor secret to any host, and
         # a redirected token POST turns into a GET. A redirect means a wrong URL setting.
+        if set(kwargs) <= {"json"}:
+            return self._send_json(method, url, headers, kwargs.get("json"))
         return self._session().request(
             method, url, headers=headers, timeout=self._timeouts, allow_redirects=False, **kwargs
         )
+
+    def _send_json(
+        self, method: str, url: str, headers: dict[str, str], payload: Any
+    ) -> requests.Response:
+        """A gradebook call, straight to the connection pool: a passback sends one per grade,
+        and Session.request's merging of cookies, hooks and settings cost as much CPU as the
+        exchange itself. What it would have done for us is done here."""
+        session = self._session()
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.prepare_url(url, None)
+        prepared.prepare_headers({**session.headers, **headers})
+        if payload is not None:
+            try:
+                body = json.dumps(payload, allow_nan=False).encode()
+            except ValueError as exc:
+                raise requests.exceptions.InvalidJSONError(exc, request=prepared) from exc
+            prepared.headers["Content-Type"] = "application/json"
+        else:
+            body = None
+        prepared.body = body
+        prepared.prepare_content_length(body)
+        prepared.hooks = {"response": []}
+        response = session.get_adapter(url).send(
+            prepared, timeout=self._timeouts, verify=session.verify, proxies=session.proxies
+        )
+        response.content  # noqa: B018 - read it whole: the connection goes back to the pool
+        return response
 
     def _back_off(
         self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
