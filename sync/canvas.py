@@ -22,7 +22,7 @@ from sync.canvas_errors import (
     token_invalid,
 )
 from sync.http_transport import (
-    backoff_delay,
+    back_off,
     describe_transport_error,
     keep_alive_session,
     retry_after_seconds,
@@ -309,20 +309,18 @@ class CanvasClient:
     def _back_off(
         self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
     ) -> None:
-        if retry_after is None:
-            delay = backoff_delay(attempt, self.backoff_base, self.backoff_max)
-        else:
-            delay = retry_after
-        logger.warning(
-            "Canvas %s %s failed (%s); retry %d of %d in %.1fs",
-            method,
-            url,
-            reason,
-            attempt,
-            self.max_retries,
-            delay,
+        back_off(
+            system="Canvas",
+            attempt=attempt,
+            max_retries=self.max_retries,
+            retry_after=retry_after,
+            backoff=(self.backoff_base, self.backoff_max),
+            method=method,
+            url=url,
+            reason=reason,
+            sleep=self._sleep,
+            log=logger,
         )
-        self._sleep(delay)
 
     def _pace(self) -> None:
         # Canvas throttles a token that drains its request bucket; easing off as it nears empty

@@ -5,7 +5,9 @@ error type and messages; what a failed connection *was* and how long to wait is 
 """
 
 import email.utils
+import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import requests
@@ -58,6 +60,35 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 def backoff_delay(attempt: int, base: float, ceiling: float) -> float:
     """Exponential backoff with full jitter: spreads the retries of concurrent workers apart."""
     return random.uniform(0, min(ceiling, base * 2 ** (attempt - 1)))
+
+
+def back_off(
+    *,
+    system: str,
+    attempt: int,
+    max_retries: int,
+    retry_after: float | None,
+    backoff: tuple[float, float],
+    method: str,
+    url: str,
+    reason: str,
+    sleep: Callable[[float], None],
+    log: logging.Logger,
+) -> None:
+    """Wait before retry ``attempt``: the server's Retry-After when it gave one, else backoff
+    with jitter (``backoff`` is its base and ceiling); says so in the client's log."""
+    delay = retry_after if retry_after is not None else backoff_delay(attempt, *backoff)
+    log.warning(
+        "%s %s %s failed (%s); retry %d of %d in %.1fs",
+        system,
+        method,
+        url,
+        reason,
+        attempt,
+        max_retries,
+        delay,
+    )
+    sleep(delay)
 
 
 def keep_alive_session(base_url: str, headers: dict[str, str]) -> requests.Session:

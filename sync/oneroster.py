@@ -29,7 +29,7 @@ from urllib.parse import quote
 import requests
 
 from sync.http_transport import (
-    backoff_delay,
+    back_off,
     describe_transport_error,
     keep_alive_session,
     retry_after_seconds,
@@ -416,20 +416,18 @@ class OneRosterClient:
     def _back_off(
         self, attempt: int, retry_after: float | None, method: str, url: str, reason: str
     ) -> None:
-        if retry_after is None:
-            delay = backoff_delay(attempt, self.backoff_base, self.backoff_max)
-        else:
-            delay = retry_after
-        logger.warning(
-            "Infinite Campus %s %s failed (%s); retry %d of %d in %.1fs",
-            method,
-            url,
-            reason,
-            attempt,
-            self.max_retries,
-            delay,
+        back_off(
+            system="Infinite Campus",
+            attempt=attempt,
+            max_retries=self.max_retries,
+            retry_after=retry_after,
+            backoff=(self.backoff_base, self.backoff_max),
+            method=method,
+            url=url,
+            reason=reason,
+            sleep=self._sleep,
+            log=logger,
         )
-        self._sleep(delay)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

@@ -11,7 +11,7 @@ row, and a grade changed in Canvas also carries a new ``graded_at``.
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from courses.models import (
     Assignment,
@@ -66,13 +66,14 @@ def courses_changed(course_ids: Iterable[int]) -> list[int]:
 
 def clean_as_of() -> dict[int, datetime]:
     """Per course, ``inputs_as_of`` of its latest finished run, when that run was clean."""
-    latest: dict[int, datetime | None] = {}
-    finished = SyncRun.objects.filter(finished_at__isnull=False).order_by(
-        "course_id", "-finished_at"
+    latest = SyncRun.objects.filter(
+        course_id=OuterRef("canvas_id"), finished_at__isnull=False
+    ).order_by("-finished_at")
+    return dict(
+        Course.objects.annotate(as_of=Subquery(latest.values("inputs_as_of")[:1]))
+        .filter(as_of__isnull=False)
+        .values_list("canvas_id", "as_of")
     )
-    for course_id, inputs_as_of in finished.values_list("course_id", "inputs_as_of"):
-        latest.setdefault(course_id, inputs_as_of)
-    return {course_id: at for course_id, at in latest.items() if at is not None}
 
 
 def canvas_changed_at() -> dict[int, datetime]:

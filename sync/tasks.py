@@ -84,7 +84,8 @@ def passback_district(course_ids: list[int] | None = None) -> str:
         return "skipped: SIS_BASE_URL is not set"
     candidates = list(passback_courses())
     if course_ids is not None:
-        candidates = [cid for cid in candidates if cid in set(course_ids)]
+        wanted = set(course_ids)
+        candidates = [cid for cid in candidates if cid in wanted]
     changed = courses_changed(candidates)
     created = sum(
         passback_request(course_id=cid, requested_by="nightly schedule")[1] for cid in changed

@@ -71,22 +71,26 @@ def teacher_names(course_ids: Iterable[int]) -> dict[int, list[str]]:
     return {course_id: sorted(found) for course_id, found in names.items()}
 
 
+# What a row of COLUMNS is read from (teachers come from the enrollments, per course).
+VIOLATION_FIELDS = (
+    "rule",
+    "severity",
+    "school_id",
+    "school__name",
+    "course_id",
+    "course__sis_course_id",
+    "course__name",
+    "section_id",
+    "section__sis_section_id",
+    "assignment_id",
+    "assignment__name",
+    "message",
+)
+
+
 def violation_rows(violations: QuerySet[Violation], chunk: int = 2000) -> Iterator[dict]:
     """Each violation as a dict keyed by COLUMNS (teachers as a list of names)."""
-    fields = (
-        "rule",
-        "severity",
-        "school_id",
-        "school__name",
-        "course_id",
-        "course__sis_course_id",
-        "course__name",
-        "section_id",
-        "section__sis_section_id",
-        "assignment_id",
-        "assignment__name",
-        "message",
-    )
+    fields = VIOLATION_FIELDS
     batch: list[tuple] = []
 
     def emit(batch: list[tuple]) -> Iterator[dict]:

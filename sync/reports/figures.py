@@ -25,6 +25,7 @@ from sync.models import GradeOutcome, SyncRun, Violation
 from sync.violation_rows import (
     COLUMNS,
     DEFAULT_SEVERITIES,
+    VIOLATION_FIELDS,
     school_and_descendants,
     teacher_names,
 )
@@ -313,22 +314,7 @@ def _violation_rows(
     open_rows: QuerySet, course_teachers: dict[int, list[str]]
 ) -> dict[int, list[list]]:
     """The open blocking and warning violations as ROW_COLUMNS rows, grouped by course."""
-    fields = (
-        "rule",
-        "severity",
-        "school_id",
-        "school__name",
-        "course_id",
-        "course__sis_course_id",
-        "course__name",
-        "section_id",
-        "section__sis_section_id",
-        "assignment_id",
-        "assignment__name",
-        "message",
-        "first_seen",
-        "assignment__html_url",
-    )
+    fields = (*VIOLATION_FIELDS, "first_seen", "assignment__html_url")
     by_course: dict[int, list[list]] = defaultdict(list)
     ordered = open_rows.order_by(
         "school__name", "course__name", "course_id", "rule", "assignment_id", "section_id"
