@@ -6,7 +6,6 @@ only the grades. Rows carry the moment they were written (``imported_at``) when 
 """
 
 import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -108,16 +107,9 @@ def _fetch_course(client: CanvasClient, cid: int, graded_since: datetime | None)
     )
 
 
-def _course_digest(course: tuple, data: CourseData) -> str:
-    """A fingerprint of everything Canvas said about the course except its grades."""
-    payload = [
-        [str(v) for v in course],
-        data.sections,
-        data.groups,
-        data.assignments,
-        data.enrollments,
-    ]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def _course_digest(*row_lists: object) -> str:
+    """A fingerprint of everything stored about the course except its grades (its rows)."""
+    return hashlib.sha256(repr(row_lists).encode()).hexdigest()
 
 
 def _write_course(
@@ -177,7 +169,9 @@ def _write_course(
 
     # Hourly imports find most courses exactly as they were: when everything but the grades
     # reads the same as last time, only the grades are written.
-    digest = _course_digest(course, data)
+    people_rows = sorted(people.values())
+    written = (section_rows, group_rows, assignment_rows, override_rows, enrollment_rows)
+    digest = _course_digest(course, *written, people_rows)
     # Rows carry the moment they were written (not the run's start, which a long import leaves
     # far behind): the nightly passback compares it with when it last planned the course.
     written_at = timezone.now()
@@ -191,7 +185,7 @@ def _write_course(
     # People are shared between courses: write them first, sorted so that concurrent courses
     # lock them in the same order, and outside the course transaction so that two courses
     # never wait on each other's commit.
-    bulk_upsert(Person, rows.PERSON_COLUMNS, sorted(people.values()), now=written_at)
+    bulk_upsert(Person, rows.PERSON_COLUMNS, people_rows, now=written_at)
 
     with transaction.atomic():
         bulk_upsert(Course, rows.COURSE_COLUMNS, [course], now=written_at)

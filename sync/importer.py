@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +29,7 @@ from sync import canvas_rows as rows
 from sync.bulk import bulk_upsert, mark_deleted
 from sync.canvas import CanvasClient, CanvasError
 from sync.course_import import CourseResult, course_import, items
+from sync.fanout import enqueue
 from sync.models import ImportRun, ImportRunError
 from sync.sis_categories import sis_categories_refresh
 from sync.violations import violations_refresh
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 # reading that course; re-reading a few minutes of grades is cheap and loses nothing.
 GRADED_SINCE_MARGIN = timedelta(minutes=10)
 PROGRESS_EVERY_SECONDS = 1.0
+# An import that runs in one process checks the rule book on each batch of imported courses
+# while it imports the next ones, so that the run ends soon after its last course.
+CHECK_RULES_EVERY = 100
 
 
 @dataclass
@@ -87,6 +91,7 @@ def district_import(
     run = _run_create(full=full, course_ids=course_ids, requested_by=requested_by)
     top_client = client or canvas_client()
     fatal: CanvasError | None = None
+    checked: set[int] = set()  # courses already checked against the rule book
     _relaxed_commits(True)
     try:
         items = _run_prepare(run, top_client)
@@ -101,9 +106,16 @@ def district_import(
             close_clients=client is None,
         )
         last_report = 0.0
+        imported: list[int] = []
         for result in jobs:
-            run = _run_record(run.pk, result)
+            run = _run_record(run.pk, result, checked=checked)
             fatal = fatal or result.fatal
+            if not result.error and result.canvas_id is not None:
+                imported.append(result.canvas_id)
+            if len(imported) >= CHECK_RULES_EVERY and not run.finished_at and not fatal:
+                _rules_check(run, imported)
+                checked.update(imported)
+                imported = []
             now = time.monotonic()
             if on_progress and (now - last_report >= PROGRESS_EVERY_SECONDS or run.finished_at):
                 last_report = now
@@ -114,7 +126,7 @@ def district_import(
         _relaxed_commits(False)
         if client is None:
             top_client.close()
-    return _run_finish(run.pk, fatal)
+    return _run_finish(run.pk, fatal, checked=checked)
 
 
 def _relaxed_commits(on: bool) -> None:
@@ -131,8 +143,6 @@ def _relaxed_commits(on: bool) -> None:
 
 def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
     """Start an import that fans out to django-q2: one task per course, on any worker host."""
-    from django_q.tasks import async_task
-
     run = _run_create(full=full, course_ids=None, requested_by=requested_by)
     try:
         with canvas_client() as client:
@@ -142,7 +152,7 @@ def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
     if not items:
         return _run_finish(run.pk, None)
     for item in items:
-        async_task("sync.tasks.import_course", run.pk, item, group=f"import-{run.pk}")
+        enqueue("import_course", run.pk, item, group=f"import-{run.pk}")
     return run
 
 
@@ -255,7 +265,7 @@ def _course_job(
     return result
 
 
-def _run_record(run_id: int, result: CourseResult) -> ImportRun:
+def _run_record(run_id: int, result: CourseResult, *, checked: Collection[int] = ()) -> ImportRun:
     """Add one course's outcome to the run, under a row lock (workers may finish together)."""
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
@@ -275,12 +285,15 @@ def _run_record(run_id: int, result: CourseResult) -> ImportRun:
         run.http_requests += result.requests
         run.save(update_fields=["courses_done", "courses_failed", "counts", "http_requests"])
     if run.courses_done + run.courses_failed >= run.courses_total:
-        return _run_finish(run_id, None)
+        return _run_finish(run_id, None, checked=checked)
     return run
 
 
-def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
-    """Close the run once (the status says how it went); later calls leave it as it is."""
+def _run_finish(
+    run_id: int, fatal: Exception | None, *, checked: Collection[int] = ()
+) -> ImportRun:
+    """Close the run once (the status says how it went); later calls leave it as it is.
+    ``checked``: courses whose rules were checked during the run, not checked again."""
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.finished_at:
@@ -298,13 +311,25 @@ def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at"])
     if run.status != ImportRun.Status.FAILED or run.courses_done:
-        _sis_categories_refresh(run)
         # What was imported is evaluated at once, so the dashboard never shows stale findings.
-        violations_refresh(course_ids=run.course_filter or None)
+        _rules_check(run, run.course_filter or None, already_checked=checked)
     return run
 
 
-def _sis_categories_refresh(run: ImportRun) -> None:
+def _rules_check(
+    run: ImportRun, course_ids: list[int] | None, *, already_checked: Collection[int] = ()
+) -> None:
+    """Refresh the IC categories, then the violations, of these courses (None: the district)."""
+    rest = None if course_ids is None else [c for c in course_ids if c not in already_checked]
+    if rest == []:
+        return
+    _sis_categories_refresh(run, rest, already_checked)
+    violations_refresh(course_ids=rest, already_checked=already_checked)
+
+
+def _sis_categories_refresh(
+    run: ImportRun, course_ids: list[int] | None, already_checked: Collection[int]
+) -> None:
     """With SIS_* configured, re-read the IC categories the `category_not_in_sis` rule needs.
     A SIS failure is recorded on the run; it never fails the Canvas import."""
     from sync.oneroster import OneRosterError
@@ -312,9 +337,12 @@ def _sis_categories_refresh(run: ImportRun) -> None:
 
     if not settings.SIS_BASE_URL:
         return
+    if course_ids is None and already_checked:
+        every = Course.objects.values_list("canvas_id", flat=True)
+        course_ids = sorted(set(every) - set(already_checked))
     try:
         with sis_client() as client:
-            errors = sis_categories_refresh(client=client, course_ids=run.course_filter or None)
+            errors = sis_categories_refresh(client=client, course_ids=course_ids)
     except (PassbackNotConfigured, OneRosterError) as exc:
         errors = [str(exc)]
     ImportRunError.objects.bulk_create(

@@ -60,6 +60,29 @@ _TOKEN_REFRESH_MARGIN = 60.0
 # expires_in is only RECOMMENDED by RFC 6749; if absent, a 401 refreshes the token anyway.
 _DEFAULT_TOKEN_LIFETIME = 3600.0
 _PAGE_SIZE = 100
+
+
+class TokenSlot:
+    """Where a client keeps its access token; the lock is held while one is fetched."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.token: str | None = None
+        self.deadline = 0.0
+
+
+_shared_slots: dict[tuple[str, ...], TokenSlot] = {}
+_shared_slots_lock = threading.Lock()
+
+
+def shared_slot(*credentials: str) -> TokenSlot:
+    """The token slot of this process for these credentials (token URL, client id and secret,
+    scope). A worker runs one task after another, each with a new client: they share the token
+    instead of asking IC for a new one every task."""
+    with _shared_slots_lock:
+        return _shared_slots.setdefault(credentials, TokenSlot())
+
+
 # ChunkedEncodingError is a connection dropped mid-body; every one of these may be retried.
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,
@@ -96,6 +119,7 @@ class OneRosterClient:
         backoff_max: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        token_slot: TokenSlot | None = None,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"OneRoster version must be one of {VERSIONS}, not {version!r}")
@@ -114,9 +138,8 @@ class OneRosterClient:
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()  # guards the counter and the session list
-        self._token_lock = threading.Lock()  # held while fetching, so one thread refreshes
-        self._token: str | None = None
-        self._token_deadline = 0.0
+        # The access token; a slot may be shared by the clients of one process (shared_slot).
+        self._slot = token_slot or TokenSlot()
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._requests_made = 0
@@ -131,8 +154,8 @@ class OneRosterClient:
 
     def check_connection(self) -> str:
         """Prove the credentials and the vendor key work now; return a one-line OK message."""
-        with self._token_lock:
-            self._token = None  # a check must prove the client secret works now, not an hour ago
+        with self._slot.lock:
+            self._slot.token = None  # a check must prove the client secret works now
         self._access_token()
         # Any gradebook read exercises the vendor header. A 404 still proves token and header
         # passed: authorization is checked (401) before anything is looked up.
@@ -299,17 +322,19 @@ class OneRosterClient:
     # -- the access token ----------------------------------------------------------------------
 
     def _access_token(self) -> str:
-        with self._token_lock:
-            if self._token is None or self._clock() >= self._token_deadline:
-                self._token, self._token_deadline = self._fetch_token()
-            return self._token
+        slot = self._slot
+        with slot.lock:
+            if slot.token is None or self._clock() >= slot.deadline:
+                slot.token, slot.deadline = self._fetch_token()
+            return slot.token
 
     def _renew_token(self, stale: str) -> str:
-        with self._token_lock:
+        slot = self._slot
+        with slot.lock:
             # Threads that got a 401 together must not each fetch a token: the first one does.
-            if self._token is None or self._token == stale:
-                self._token, self._token_deadline = self._fetch_token()
-            return self._token
+            if slot.token is None or slot.token == stale:
+                slot.token, slot.deadline = self._fetch_token()
+            return slot.token
 
     def _fetch_token(self) -> tuple[str, float]:
         subject = "the token request"

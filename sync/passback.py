@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from courses.models import Assignment, Course, Enrollment, Section, Submission
 from courses.selectors import school_sis_id
-from sync import rules
+from sync import fanout, rules
 from sync.bulk import bulk_insert
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
-from sync.oneroster import OneRosterClient, OneRosterError
+from sync.oneroster import OneRosterClient, OneRosterError, shared_slot
 from sync.passback_changes import run_clean
 from sync.passback_payloads import (
     OUTSIDE_WINDOW,
@@ -66,6 +66,9 @@ def sis_client() -> OneRosterClient:
         vendor_key=settings.SIS_VENDOR_KEY,
         vendor_secret=settings.SIS_VENDOR_SECRET,
         version=settings.SIS_ONEROSTER_VERSION,
+        token_slot=shared_slot(
+            settings.SIS_TOKEN_URL, settings.SIS_CLIENT_ID, settings.SIS_CLIENT_SECRET
+        ),
     )
 
 
@@ -94,9 +97,7 @@ def passback_request(
     except IntegrityError:  # another request won the race: join its run
         return SyncRun.objects.get(course_id=course_id, status__in=SyncRun.ACTIVE), False
     if enqueue:
-        from django_q.tasks import async_task
-
-        async_task("sync.tasks.passback_start", run.pk, group=f"passback-{run.pk}")
+        fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}")
     return run, True
 
 
@@ -423,9 +424,7 @@ def passback_retry(*, run_id: int, failed_only: bool = False, requested_by: str 
     run = SyncRun.objects.get(pk=run_id)
     if run.status in SyncRun.ACTIVE:
         if run.status == SyncRun.Status.RUNNING:
-            from django_q.tasks import async_task
-
-            async_task("sync.tasks.passback_start", run.pk, group=f"passback-{run.pk}")
+            fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}")
         return run
     sections, assignments = run.section_ids, run.assignment_ids
     if failed_only:

@@ -8,7 +8,7 @@ confirmations, and a resumed section asks IC for those results before sending th
 
 import logging
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, as_completed, wait
 from datetime import datetime
 
 from django.conf import settings
@@ -56,7 +56,7 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
     AssignmentOutcome.objects.filter(pk__in=[o.pk for o in outcomes if o.pk not in resumed]).update(
         send_started_at=now
     )
-    with sis_permits() as permits, ThreadPoolExecutor(max_workers=permits.count) as pool:
+    with sis_permits() as permits, permits.pool() as pool:
         ready = _send_line_items(run, outcomes, client, pool, now)
         sendable = [o for o in ready if o.line_item.get("status") != "tobedeleted"]
         _send_results(run, sendable, client, pool, resumed, permits)
@@ -67,7 +67,7 @@ def _send_line_items(
     run: SyncRun,
     outcomes: list[AssignmentOutcome],
     client: OneRosterClient,
-    pool: ThreadPoolExecutor,
+    pool: Executor,
     now: datetime,
 ) -> list[AssignmentOutcome]:
     """PUT the line items IC does not hold as they are; returns the pairs ready for results."""
@@ -105,7 +105,7 @@ def _send_results(
     run: SyncRun,
     outcomes: list[AssignmentOutcome],
     client: OneRosterClient,
-    pool: ThreadPoolExecutor,
+    pool: Executor,
     resumed: set[int],
     permits: Permits,
 ) -> None:

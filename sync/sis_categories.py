@@ -3,7 +3,7 @@
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from datetime import datetime
 
 from django.db import transaction
@@ -41,7 +41,7 @@ def sis_categories_refresh(
         known[row[0]].add(row[1:])
     errors = []
     now = now or timezone.now()
-    with sis_permits() as permits, ThreadPoolExecutor(max_workers=permits.count) as pool:
+    with sis_permits() as permits, permits.pool() as pool:
         futures = {pool.submit(client.categories, class_id): class_id for class_id in class_ids}
         for future in as_completed(futures):
             class_id = futures[future]

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -39,6 +40,11 @@ class Permits:
     def count(self) -> int:
         return len(self.numbers)
 
+    def pool(self) -> Executor:
+        """Where to run the requests: a thread per permit, or this thread when there is one
+        permit (handing each request to a single other thread only costs thread switches)."""
+        return ThreadPoolExecutor(max_workers=self.count) if self.count > 1 else InlineExecutor()
+
     def keep(self) -> None:
         """Renew the lease when due; cheap to call after every request."""
         if time.monotonic() - self._renewed < RENEW_EVERY:
@@ -47,6 +53,18 @@ class Permits:
             lease_until=timezone.now() + LEASE
         )
         self._renewed = time.monotonic()
+
+
+class InlineExecutor(Executor):
+    """Runs each submitted call at once in the caller's thread; returns it as a done Future."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool does
+            future.set_exception(exc)
+        return future
 
 
 def permits_total() -> int:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from sync.fanout import enqueue
 from sync.importer import import_course_in_run, import_start
 from sync.models import ImportRun, SyncRun
 
@@ -31,8 +32,6 @@ def import_course(run_id: int, item: dict) -> str:
 
 def passback_start(run_id: int) -> str:
     """Plan a queued passback run, then fan out one task per section with grades to send."""
-    from django_q.tasks import async_task
-
     from sync.passback import (
         OneRosterError,
         PassbackNotConfigured,
@@ -53,7 +52,7 @@ def passback_start(run_id: int) -> str:
         return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
     sections = pending_sections(run_id)
     for section_id in sections:
-        async_task("sync.tasks.passback_section", run_id, section_id, group=f"passback-{run_id}")
+        enqueue("passback_section", run_id, section_id, group=f"passback-{run_id}")
     run = passback_finish(run_id)
     return f"passback #{run_id} {run.status}: {len(sections)} sections queued"
 

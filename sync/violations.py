@@ -7,7 +7,7 @@ message or severity), and open rows no longer found get ``resolved_at``.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,15 +41,23 @@ def violation_key(finding: rules.Finding) -> str:
 
 
 def violations_refresh(
-    *, course_ids: Iterable[int] | None = None, now: datetime | None = None
+    *,
+    course_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    already_checked: Collection[int] = (),
 ) -> RefreshSummary:
-    """Re-evaluate every rule for the district (or only ``course_ids``) and persist the result."""
+    """Re-evaluate every rule for the district (or only ``course_ids``) and persist the result.
+
+    ``already_checked`` are courses evaluated moments ago (an import checks each batch of
+    courses as it finishes them): they are left out, and a district refresh still counts as one.
+    """
     now = now or timezone.now()
     policy = policy_for_rules(policy_get())
     courses = Course.objects.order_by("canvas_id")
     if course_ids is not None:
         courses = courses.filter(canvas_id__in=list(course_ids))
-    all_ids = list(courses.values_list("canvas_id", flat=True))
+    skip = set(already_checked)
+    all_ids = [cid for cid in courses.values_list("canvas_id", flat=True) if cid not in skip]
     summary = RefreshSummary()
     for start in range(0, len(all_ids), COURSES_PER_CHUNK):
         chunk = all_ids[start : start + COURSES_PER_CHUNK]

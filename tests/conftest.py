@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: no test may reach the network beyond this machine."""
+"""Suite-wide fixtures: no test may reach the network beyond this machine, or inherit the
+SIS tokens an earlier test fetched."""
 
 import ipaddress
 import socket
@@ -23,3 +24,11 @@ def _loopback_only(self: socket.socket, address: object) -> None:
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sis_tokens() -> None:
+    """Each test starts without the OneRoster tokens earlier tests' clients shared."""
+    from sync import oneroster
+
+    oneroster._shared_slots.clear()

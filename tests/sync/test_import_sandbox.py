@@ -168,3 +168,45 @@ def test_an_unreachable_canvas_says_so_and_names_canvas_base_url():
 
     assert run.status == ImportRun.Status.FAILED
     assert "CANVAS_BASE_URL" in run.message
+
+
+def test_rules_checked_in_batches_during_the_import_find_what_one_check_at_the_end_finds(
+    sandbox, monkeypatch
+):
+    from sync import importer
+    from sync.models import ComplianceSample, Violation
+
+    def open_violations() -> list[tuple]:
+        return sorted(
+            Violation.objects.filter(resolved_at__isnull=True).values_list(
+                "rule", "course_id", "assignment_id", "section_id"
+            )
+        )
+
+    _, server = sandbox
+    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 10**6)  # one check, at the end
+    assert imported(server.url, concurrency=2).status == ImportRun.Status.SUCCEEDED
+    at_the_end = open_violations()
+    assert at_the_end
+    Violation.objects.all().delete()
+    samples = ComplianceSample.objects.values("taken_at").distinct().count()
+
+    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 2)
+    checked_in_batches = []
+    real_check = importer.violations_refresh
+
+    def spy(**kwargs):
+        checked_in_batches.append(
+            (kwargs.get("course_ids"), set(kwargs.get("already_checked", ())))
+        )
+        return real_check(**kwargs)
+
+    monkeypatch.setattr(importer, "violations_refresh", spy)
+    assert imported(server.url, concurrency=2).status == ImportRun.Status.SUCCEEDED
+
+    assert open_violations() == at_the_end
+    assert len(checked_in_batches) > 2  # batches during the run, then the rest at its end
+    *batches, (last_ids, skipped) = checked_in_batches
+    assert last_ids is None and skipped == {cid for ids, _ in batches for cid in ids}
+    # The district's compliance trend gets one sample per import, as before.
+    assert ComplianceSample.objects.values("taken_at").distinct().count() == samples + 1
