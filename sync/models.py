@@ -368,7 +368,10 @@ class AssignmentOutcome(models.Model):
         BLOCKED = "blocked"
         FAILED = "failed"
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="assignments")
+    # (run, assignment, section) is unique: that index serves lookups by run.
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     assignment = models.ForeignKey(
         "courses.Assignment", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
     )
@@ -409,9 +412,13 @@ class GradeOutcome(models.Model):
         SKIPPED = "skipped"
         FAILED = "failed"
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="grades")
+    # A district run writes half a million of these: the (run, status) and (assignment_outcome,
+    # status) indexes below serve lookups by run and by pair, so the two get no index of their own.
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="grades", db_index=False
+    )
     assignment_outcome = models.ForeignKey(
-        AssignmentOutcome, on_delete=models.CASCADE, related_name="grades"
+        AssignmentOutcome, on_delete=models.CASCADE, related_name="grades", db_index=False
     )
     student = models.ForeignKey(
         "courses.Person", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"

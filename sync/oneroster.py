@@ -29,6 +29,7 @@ from urllib.parse import quote
 import requests
 
 from sync.http_transport import (
+    DirectLane,
     back_off,
     describe_transport_error,
     keep_alive_session,
@@ -120,6 +121,7 @@ class OneRosterClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         token_slot: TokenSlot | None = None,
+        direct: bool = True,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"OneRoster version must be one of {VERSIONS}, not {version!r}")
@@ -140,6 +142,9 @@ class OneRosterClient:
         self._lock = threading.Lock()  # guards the counter and the session list
         # The access token; a slot may be shared by the clients of one process (shared_slot).
         self._slot = token_slot or TokenSlot()
+        # Gradebook calls take a DirectLane to the pool; False sends them through requests'
+        # adapter, where HTTP mocking libraries intercept them.
+        self._direct = direct
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._requests_made = 0
@@ -413,22 +418,21 @@ class OneRosterClient:
     def _send_json(
         self, method: str, url: str, headers: dict[str, str], payload: Any
     ) -> requests.Response:
-        """A gradebook call, straight to the connection pool: a passback sends one per grade,
-        and Session.request's merging of cookies, hooks and settings cost as much CPU as the
-        exchange itself. What it would have done for us is done here."""
+        """A gradebook call: a passback sends one per grade, so it takes the DirectLane to the
+        connection pool (or, without one, goes straight to requests' adapter, skipping
+        Session.request's merging of cookies, hooks and settings)."""
+        body = _json_body(payload)
+        lane = self._lane()
+        response = lane.send(method, url, headers, body) if lane else None
+        if response is not None:
+            return response
         session = self._session()
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.prepare_url(url, None)
         prepared.prepare_headers({**session.headers, **headers})
-        if payload is not None:
-            try:
-                body = json.dumps(payload, allow_nan=False).encode()
-            except ValueError as exc:
-                raise requests.exceptions.InvalidJSONError(exc, request=prepared) from exc
+        if body is not None:
             prepared.headers["Content-Type"] = "application/json"
-        else:
-            body = None
         prepared.body = body
         prepared.prepare_content_length(body)
         prepared.hooks = {"response": []}
@@ -453,6 +457,14 @@ class OneRosterClient:
             sleep=self._sleep,
             log=logger,
         )
+
+    def _lane(self) -> DirectLane | None:
+        if not self._direct:
+            return None
+        lane = getattr(self._local, "lane", None)
+        if lane is None:
+            lane = self._local.lane = DirectLane(self._session(), self.base_url, self._timeouts)
+        return lane
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -481,6 +493,15 @@ class OneRosterClient:
         else:
             text = f"Cannot reach {what} at {where} ({reason}): check {setting}"
         return OneRosterError(text, kind="unreachable", url=url, attempts=attempts)
+
+
+def _json_body(payload: Any) -> bytes | None:
+    if payload is None:
+        return None
+    try:
+        return json.dumps(payload, allow_nan=False).encode()
+    except ValueError as exc:
+        raise requests.exceptions.InvalidJSONError(exc) from exc
 
 
 def _total_count(response: requests.Response) -> int | None:

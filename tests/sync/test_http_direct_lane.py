@@ -1,0 +1,108 @@
+"""The DirectLane (sync/http_transport.py) over real HTTP on 127.0.0.1."""
+
+import http.server
+import json
+import threading
+import time
+
+import pytest
+import requests
+
+from sync.http_transport import DirectLane, keep_alive_session
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.startswith("/drop"):
+            self.close_connection = True
+            self.connection.shutdown(2)  # no answer at all
+            return
+        if self.path.startswith("/slow"):
+            time.sleep(1.0)
+        answer = json.dumps(
+            {
+                "path": self.path,
+                "got": json.loads(body),
+                "auth": self.headers.get("Authorization"),
+                "type": self.headers.get("Content-Type"),
+            }
+        ).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("X-Total-Count", "7")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # the client gave up on /slow before its answer: expected here
+
+
+@pytest.fixture
+def server():
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def lane_for(base: str, read_timeout: float = 5.0) -> DirectLane:
+    return DirectLane(
+        keep_alive_session(base, {"Accept": "application/json"}), base, (2, read_timeout)
+    )
+
+
+def test_a_call_on_the_lane_returns_a_whole_response_like_requests_would(server):
+    lane = lane_for(f"{server}/ims/v1p2")
+    url = f"{server}/ims/v1p2/results/gpb-a1-s2-u3"
+    response = lane.send("PUT", url, {"Authorization": "Bearer t"}, b'{"score": 9.5}')
+
+    assert isinstance(response, requests.Response)
+    assert response.status_code == 201
+    assert response.url == url
+    assert response.headers["x-total-count"] == "7"
+    assert response.json() == {
+        "path": "/ims/v1p2/results/gpb-a1-s2-u3",
+        "got": {"score": 9.5},
+        "auth": "Bearer t",
+        "type": "application/json",
+    }
+    assert response.encoding == "utf-8"
+    # The same keep-alive connection serves the next call.
+    assert lane.send("PUT", url, {}, b"{}").status_code == 201
+    assert lane.pool.num_connections == 1
+
+
+def test_another_host_or_a_proxied_host_gets_no_lane(server, monkeypatch):
+    lane = lane_for(server)
+    assert lane.send("PUT", "http://127.0.0.2:9/results/x", {}, b"{}") is None
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.district.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = DirectLane(keep_alive_session(server, {}), server, (2, 5))
+    assert proxied.pool is None
+    assert proxied.send("PUT", f"{server}/results/x", {}, b"{}") is None
+
+
+def test_failures_come_back_as_the_requests_exceptions_the_clients_handle(server):
+    with pytest.raises(requests.ConnectionError):
+        lane_for(server).send("PUT", f"{server}/drop", {}, b"{}")
+    with pytest.raises(requests.ReadTimeout):
+        lane_for(server, read_timeout=0.2).send("PUT", f"{server}/slow", {}, b"{}")
+    closed = "http://127.0.0.1:9"  # discard port: nothing listens there
+    with pytest.raises(requests.ConnectionError) as refused:
+        lane_for(closed).send("PUT", f"{closed}/results/x", {}, b"{}")
+    assert not isinstance(refused.value, requests.ConnectTimeout)
+    with pytest.raises(requests.exceptions.InvalidHeader):
+        lane_for(server).send("PUT", f"{server}/x", {"x-vendor-authorization": "k:s\nevil"}, b"{}")
