@@ -78,11 +78,31 @@ def bulk_insert(
     return _insert_rows(model, list(columns), (list(row) for row in rows), "")
 
 
+def bulk_insert_returning(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    returning: Sequence[str],
+) -> list[tuple]:
+    """Insert plain rows and return the ``returning`` columns of each new row (in no promised
+    order: return a key with the primary key to match them)."""
+    qn = connection.ops.quote_name
+    found: list[tuple] = []
+    tail = " RETURNING " + ", ".join(qn(c) for c in returning)
+    _insert_rows(model, list(columns), (list(row) for row in rows), tail, found)
+    return found
+
+
 def _insert_rows(
-    model: type[models.Model], all_columns: list[str], rows: Iterable[list[Any]], tail: str
+    model: type[models.Model],
+    all_columns: list[str],
+    rows: Iterable[list[Any]],
+    tail: str,
+    returned: list[tuple] | None = None,
 ) -> int:
     """INSERT the rows (each a list ordered like ``all_columns``) followed by ``tail`` (an
-    ON CONFLICT clause or nothing); returns the rows written."""
+    ON CONFLICT or RETURNING clause, or nothing); returns the rows written. What a RETURNING
+    tail returns is added to ``returned``."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     column_sql = ", ".join(qn(c) for c in all_columns)
@@ -98,9 +118,9 @@ def _insert_rows(
     if connection.vendor == "postgresql":
         # COPY pays for a scratch table (a few catalog writes): worth it for many rows only.
         if len(rows) >= COPY_FROM_ROWS:
-            return _upsert_by_copy(table, column_sql, tail, iter(rows))
+            return _upsert_by_copy(table, column_sql, tail, iter(rows), returned)
         types = [model._meta.get_field(c).db_type(connection) for c in all_columns]
-        return _upsert_by_arrays(table, column_sql, types, tail, rows)
+        return _upsert_by_arrays(table, column_sql, types, tail, rows, returned)
 
     written = 0
     batch_size = max(1, MAX_PARAMS_PER_STATEMENT // len(all_columns))
@@ -112,11 +132,19 @@ def _insert_rows(
                 f"INSERT INTO {table} ({column_sql}) VALUES {values_sql}{tail}",
                 [v for row in batch for v in row],
             )
+            if returned is not None:
+                returned.extend(tuple(r) for r in cursor.fetchall())
             written += max(cursor.rowcount, 0)
     return written
 
 
-def _upsert_by_copy(table: str, column_sql: str, upsert_tail: str, rows: Iterator[list]) -> int:
+def _upsert_by_copy(
+    table: str,
+    column_sql: str,
+    upsert_tail: str,
+    rows: Iterator[list],
+    returned: list[tuple] | None = None,
+) -> int:
     """PostgreSQL: COPY the rows (binary, encoded in C) into a temporary table, then upsert
     from it in one statement; several times faster than any INSERT carrying the values."""
     global _load_tables
@@ -141,6 +169,8 @@ def _upsert_by_copy(table: str, column_sql: str, upsert_tail: str, rows: Iterato
                 f"{upsert_tail}"
             )
             written = max(cursor.rowcount, 0)
+            if returned is not None:
+                returned.extend(cursor.fetchall())
             cursor.execute(f"DROP TABLE {scratch}")
     return written
 
@@ -149,7 +179,12 @@ _load_tables = 0
 
 
 def _upsert_by_arrays(
-    table: str, column_sql: str, types: list[str], upsert_tail: str, rows: list[list]
+    table: str,
+    column_sql: str,
+    types: list[str],
+    upsert_tail: str,
+    rows: list[list],
+    returned: list[tuple] | None = None,
 ) -> int:
     """PostgreSQL, few rows: one array per column through unnest(). The statement text is the
     same whatever the row count, so psycopg parses it once, and arrays travel in binary (%b)."""
@@ -158,6 +193,8 @@ def _upsert_by_arrays(
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        if returned is not None:
+            returned.extend(cursor.fetchall())
         return max(cursor.rowcount, 0)
 
 

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +21,7 @@ from django.utils import timezone
 from courses.models import Assignment, Course, Enrollment, Section, Submission
 from courses.selectors import school_sis_id
 from sync import fanout, rules
-from sync.bulk import bulk_insert
+from sync.bulk import bulk_insert, bulk_insert_returning
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError, shared_slot
 from sync.passback_changes import run_clean
@@ -145,7 +146,7 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
     outcomes += plan.removals(run, policy_row.remove_unsynced_line_items)
 
     with transaction.atomic():
-        AssignmentOutcome.objects.bulk_create(outcomes, batch_size=1000)
+        _insert_outcomes(outcomes)
         bulk_insert(
             GradeOutcome,
             GRADE_COLUMNS,
@@ -154,6 +155,33 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
         run.status = SyncRun.Status.RUNNING
         run.started_at = run.started_at or now
         run.save(update_fields=["status", "started_at"])
+
+
+OUTCOME_COLUMNS = (
+    "run_id",
+    "assignment_id",
+    "section_id",
+    "status",
+    "rule_codes",
+    "line_item_sourced_id",
+    "line_item",
+    "line_item_sent",
+    "message",
+)
+
+
+def _insert_outcomes(outcomes: list[AssignmentOutcome]) -> None:
+    """Insert the pairs' outcomes and give each its primary key (a plain INSERT ... RETURNING:
+    the ORM's bulk_create prepared each field of each instance, a fifth of a plan's time)."""
+    rows = [[getattr(o, column) for column in OUTCOME_COLUMNS] for o in outcomes]
+    pks = dict(
+        (sourced_id, pk)
+        for pk, sourced_id in bulk_insert_returning(
+            AssignmentOutcome, OUTCOME_COLUMNS, rows, ("id", "line_item_sourced_id")
+        )
+    )
+    for outcome in outcomes:
+        outcome.pk = pks[outcome.line_item_sourced_id]
 
 
 GRADE_COLUMNS = (
@@ -171,6 +199,17 @@ GRADE_COLUMNS = (
 )
 
 
+class _AssignmentRow(NamedTuple):
+    canvas_id: int
+    name: str
+    description: str
+    unlock_at: datetime | None
+    points_possible: float | None
+    post_to_sis: bool
+    deleted: bool
+    group_name: str | None
+
+
 class _CoursePlan:
     """Everything planning reads about one course, loaded in a fixed handful of queries."""
 
@@ -182,8 +221,13 @@ class _CoursePlan:
         self.course = course
         self.school_sis_id = school_sis_id(course.account)
         self.assignments = {
-            a.canvas_id: a
-            for a in Assignment.objects.filter(course_id=course_id).select_related("group")
+            row.canvas_id: row
+            for row in map(
+                _AssignmentRow._make,
+                Assignment.objects.filter(course_id=course_id).values_list(
+                    *_AssignmentRow._fields[:-1], "group__name"
+                ),
+            )
         }
         self.students: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
         for section_id, person_id, sis_id in Enrollment.objects.filter(
@@ -221,7 +265,7 @@ class _CoursePlan:
     def line_item(self, assignment: rules.AssignmentIn, section: rules.SectionIn) -> dict | None:
         """The lineItem for a pair, or None when IC has no category for its assignment group."""
         row = self.assignments[assignment.canvas_id]
-        group = (row.group.name if row.group else "").strip().casefold()
+        group = (row.group_name or "").strip().casefold()
         category = self.categories.get(section.sis_section_id, {}).get(group)
         due = rules.effective_due_at(assignment, section)
         # OneRoster 1.2 requires a category; 1.1 makes it optional (and IC 1.1 has none).
