@@ -8,6 +8,7 @@ changed (``IS DISTINCT FROM``), which keeps incremental imports nearly write-fre
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -246,6 +247,29 @@ def bulk_update_by_pk(
             )
             written += max(cursor.rowcount, 0)
         return written
+
+
+def commits_wait_for_disk(wait: bool) -> None:
+    """PostgreSQL: whether this thread's commits wait for the WAL to reach the disk.
+
+    An import commits once per course and a passback once per few dozen results; waiting for
+    every WAL flush costs more than the writes. Not waiting never corrupts anything: a crash of
+    the database server may forget the last commits of under a second, which the next import
+    re-reads, and the next passback re-sends (a PUT by sourcedId, so IC keeps one copy).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET synchronous_commit TO {'DEFAULT' if wait else 'off'}")
+
+
+@contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """Within the block, commits do not wait for the disk (commits_wait_for_disk)."""
+    commits_wait_for_disk(False)
+    try:
+        yield
+    finally:
+        commits_wait_for_disk(True)
 
 
 def _batched(items: Iterable[list], size: int) -> Iterator[list[list]]:

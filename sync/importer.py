@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from courses.models import (
@@ -26,7 +26,7 @@ from courses.models import (
     Term,
 )
 from sync import canvas_rows as rows
-from sync.bulk import bulk_upsert, mark_deleted
+from sync.bulk import bulk_upsert, commits_wait_for_disk, mark_deleted
 from sync.canvas import CanvasClient, CanvasError
 from sync.course_import import CourseResult, course_import, items
 from sync.fanout import enqueue
@@ -92,7 +92,7 @@ def district_import(
     top_client = client or canvas_client()
     fatal: CanvasError | None = None
     checked: set[int] = set()  # courses already checked against the rule book
-    _relaxed_commits(True)
+    commits_wait_for_disk(False)
     try:
         items = _run_prepare(run, top_client)
         known = _known_parents()
@@ -123,22 +123,10 @@ def district_import(
     except Exception as exc:
         fatal = exc
     finally:
-        _relaxed_commits(False)
+        commits_wait_for_disk(True)
         if client is None:
             top_client.close()
     return _run_finish(run.pk, fatal, checked=checked)
-
-
-def _relaxed_commits(on: bool) -> None:
-    """PostgreSQL: do not wait for each import commit to reach the disk.
-
-    An import commits once per course (and more for progress); waiting for every WAL flush
-    costs more than the writes. A crash can lose at most the last few commits, never corrupt
-    anything, and the next import re-reads whatever was lost.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET synchronous_commit TO {'off' if on else 'DEFAULT'}")
 
 
 def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
@@ -161,12 +149,12 @@ def import_course_in_run(*, run_id: int, item: dict) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
     if run.finished_at:  # the run was stopped (e.g. the token was rejected): nothing to do
         return run
-    _relaxed_commits(True)
+    commits_wait_for_disk(False)
     try:
         with canvas_client() as client:
             result = _course_job(run, client, item, _known_parents())
     finally:
-        _relaxed_commits(False)
+        commits_wait_for_disk(True)
     run = _run_record(run_id, result)
     if result.fatal:
         return _run_finish(run_id, result.fatal)
@@ -392,7 +380,7 @@ def _results(
 
     def worker() -> None:
         client = make_client()
-        _relaxed_commits(True)  # this thread's own connection, closed below
+        commits_wait_for_disk(False)  # this thread's own connection, closed below
         try:
             while not stop.is_set():
                 try:

@@ -412,16 +412,31 @@ class GradeOutcome(models.Model):
         SKIPPED = "skipped"
         FAILED = "failed"
 
-    # A district run writes half a million of these: the (run, status) and (assignment_outcome,
-    # status) indexes below serve lookups by run and by pair, so the two get no index of their own.
+    # A district run writes half a million of these. Their keys carry no database constraint:
+    # the plan writes the rows in the transaction that creates their run and pair, for students
+    # it has just read, and PostgreSQL checking each key of each row at commit cost twice the
+    # insert (deletes still cascade: Django does that). Run and pair need no index of their own:
+    # the (run, status) and (assignment_outcome, status) indexes below serve those lookups.
     run = models.ForeignKey(
-        SyncRun, on_delete=models.CASCADE, related_name="grades", db_index=False
+        SyncRun,
+        on_delete=models.CASCADE,
+        related_name="grades",
+        db_index=False,
+        db_constraint=False,
     )
     assignment_outcome = models.ForeignKey(
-        AssignmentOutcome, on_delete=models.CASCADE, related_name="grades", db_index=False
+        AssignmentOutcome,
+        on_delete=models.CASCADE,
+        related_name="grades",
+        db_index=False,
+        db_constraint=False,
     )
     student = models.ForeignKey(
-        "courses.Person", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+        "courses.Person",
+        to_field="canvas_id",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     submission_canvas_id = models.BigIntegerField(null=True, blank=True)
     result_sourced_id = models.CharField(max_length=120)

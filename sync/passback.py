@@ -21,7 +21,7 @@ from django.utils import timezone
 from courses.models import Assignment, Course, Enrollment, Section, Submission
 from courses.selectors import school_sis_id
 from sync import fanout, rules
-from sync.bulk import bulk_insert, bulk_insert_returning
+from sync.bulk import bulk_insert, bulk_insert_returning, relaxed_commits
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError, shared_slot
 from sync.passback_changes import run_clean
@@ -441,7 +441,7 @@ def passback_execute(run_id: int) -> SyncRun:
     if run.finished_at:
         return run
     try:
-        with sis_client() as client:
+        with sis_client() as client, relaxed_commits():
             if run.status == SyncRun.Status.QUEUED:
                 passback_plan(run=run, client=client)
             for section_id in pending_sections(run_id):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from sync.bulk import relaxed_commits
 from sync.fanout import enqueue
 from sync.importer import import_course_in_run, import_start
 from sync.models import ImportRun, SyncRun
@@ -45,7 +46,7 @@ def passback_start(run_id: int) -> str:
     if run.finished_at:
         return f"passback #{run_id} already {run.status}"
     try:
-        with sis_client() as client:
+        with sis_client() as client, relaxed_commits():
             if run.status == SyncRun.Status.QUEUED:
                 passback_plan(run=run, client=client)
     except (PassbackNotConfigured, OneRosterError) as exc:
@@ -63,7 +64,7 @@ def passback_section(run_id: int, section_id: int) -> str:
     from sync.passback_send import RunStopped, section_send
 
     try:
-        with sis_client() as client:
+        with sis_client() as client, relaxed_commits():
             section_send(run_id=run_id, section_id=section_id, client=client)
     except (PassbackNotConfigured, RunStopped) as exc:
         return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
