@@ -76,6 +76,18 @@ _shared_slots: dict[tuple[str, ...], TokenSlot] = {}
 _shared_slots_lock = threading.Lock()
 
 
+class _KeptConnections(threading.local):
+    """One thread's Session and DirectLane to one IC address, kept for the process's life."""
+
+
+_kept: dict[str, _KeptConnections] = {}
+
+
+def _kept_connections(base_url: str) -> _KeptConnections:
+    with _shared_slots_lock:
+        return _kept.setdefault(base_url, _KeptConnections())
+
+
 def shared_slot(*credentials: str) -> TokenSlot:
     """The token slot of this process for these credentials (token URL, client id and secret,
     scope). A worker runs one task after another, each with a new client: they share the token
@@ -122,6 +134,7 @@ class OneRosterClient:
         clock: Callable[[], float] = time.monotonic,
         token_slot: TokenSlot | None = None,
         direct: bool = True,
+        keep_connections: bool = False,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"OneRoster version must be one of {VERSIONS}, not {version!r}")
@@ -145,7 +158,9 @@ class OneRosterClient:
         # Gradebook calls take a DirectLane to the pool; False sends them through requests'
         # adapter, where HTTP mocking libraries intercept them.
         self._direct = direct
-        self._local = threading.local()
+        # Kept connections outlive the client: the next client of this thread (a worker's next
+        # task) reuses them instead of connecting again; close() leaves them open.
+        self._local = _kept_connections(self.base_url) if keep_connections else threading.local()
         self._sessions: list[requests.Session] = []
         self._requests_made = 0
 
@@ -224,7 +239,8 @@ class OneRosterClient:
     def close(self) -> None:
         with self._lock:
             sessions, self._sessions = self._sessions, []
-            self._local = threading.local()
+            if not isinstance(self._local, _KeptConnections):
+                self._local = threading.local()
         for session in sessions:
             session.close()
 
@@ -474,8 +490,9 @@ class OneRosterClient:
                 self.base_url, {"Accept": "application/json", "User-Agent": _USER_AGENT}
             )
             self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
+            if not isinstance(self._local, _KeptConnections):
+                with self._lock:
+                    self._sessions.append(session)
         return session
 
     def _unreachable(

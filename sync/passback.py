@@ -70,6 +70,7 @@ def sis_client() -> OneRosterClient:
         token_slot=shared_slot(
             settings.SIS_TOKEN_URL, settings.SIS_CLIENT_ID, settings.SIS_CLIENT_SECRET
         ),
+        keep_connections=True,
     )
 
 

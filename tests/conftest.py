@@ -28,7 +28,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_sis_tokens() -> None:
-    """Each test starts without the OneRoster tokens earlier tests' clients shared."""
+    """Each test starts without the OneRoster tokens and connections earlier tests' clients
+    shared."""
     from sync import oneroster
 
     oneroster._shared_slots.clear()
+    oneroster._kept.clear()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from courses.models import Course
+from courses.models import Course, Section
 from sandbox.generator import District
 from sandbox.server import SandboxServer
 from sync.canvas import CanvasClient
@@ -116,3 +116,27 @@ def test_a_wrong_client_secret_fails_the_run_with_a_message_naming_the_setting(d
         assert "SIS_CLIENT" in run.message
     finally:
         server.stop()
+
+
+def test_one_after_another_the_clients_of_a_worker_share_its_token_and_connection(
+    district, settings
+):
+    from sync.passback import sis_client
+
+    server = serve(district, settings)
+    try:
+        import_all(server)
+        class_id = Section.objects.exclude(sis_section_id=None).values_list(
+            "sis_section_id", flat=True
+        )[0]
+        before = server.connections_accepted
+        for _ in range(3):  # three tasks of one worker, each with its own client
+            with sis_client() as client:
+                assert client.categories(class_id)
+        tokens = sum(server.ic.stats.tokens.values())
+        connected = server.connections_accepted - before
+    finally:
+        server.stop()
+
+    assert connected == 1
+    assert tokens == 1
