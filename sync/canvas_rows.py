@@ -119,6 +119,10 @@ class BadCanvasData(ValueError):
 
 
 def _id(item: Any, what: str) -> int:
+    if type(item) is dict:  # the common case first: a million grades go through here
+        value = item.get("id")
+        if type(value) is int and value >= 0:
+            return value
     article = "an" if what[0] in "aeiou" else "a"
     if not isinstance(item, dict):
         raise BadCanvasData(
@@ -133,6 +137,8 @@ def _id(item: Any, what: str) -> int:
 def _ref(value: Any, what: str) -> int | None:
     if value is None:
         return None
+    if type(value) is int and value >= 0:
+        return value
     if isinstance(value, bool) or not str(value).isdigit():
         raise BadCanvasData(f"Canvas sent an invalid {what}: {value!r}")
     return int(value)
@@ -142,14 +148,17 @@ def _preview(item: dict) -> str:
     return ", ".join(f"{k}={str(v)[:30]!r}" for k, v in list(item.items())[:4]) or "{}"
 
 
-def _date(value: Any, what: str) -> datetime | None:
-    if value in (None, ""):
+def _date(value: Any, what: str, of: object = "") -> datetime | None:
+    """``what`` (and ``of``, the item's id, kept apart so that no message is built unless it
+    is needed) names the field in the error."""
+    if value is None or value == "":
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise BadCanvasData(
-            f"Canvas sent {what} = {str(value)[:40]!r}, which is not a date"
+            f"Canvas sent {what}{f' {of}' if of != '' else ''} = {str(value)[:40]!r}, "
+            "which is not a date"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -169,16 +178,20 @@ def _short(value: Any, what: str, *, blank: str | None = None) -> str | None:
     return text
 
 
-def _float(value: Any, what: str) -> float | None:
+def _float(value: Any, what: str, of: object = "") -> float | None:
     if value is None or value == "":
         return None
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    named = f"{what} {of}" if of != "" else what
     if isinstance(value, bool):
-        raise BadCanvasData(f"Canvas sent {what} = {value!r}, which is not a number")
+        raise BadCanvasData(f"Canvas sent {named} = {value!r}, which is not a number")
     try:
         return float(value)
     except (TypeError, ValueError):
         raise BadCanvasData(
-            f"Canvas sent {what} = {str(value)[:40]!r}, which is not a number"
+            f"Canvas sent {named} = {str(value)[:40]!r}, which is not a number"
         ) from None
 
 
@@ -375,13 +388,13 @@ def submission_row(item: dict, course_id: int) -> tuple:
         course_id,
         assignment,
         student,
-        _float(item.get("score"), f"score of submission {cid}"),
+        _float(item.get("score"), "score of submission", cid),
         None if grade is None else str(grade),
         bool(item.get("excused") or False),
         bool(item.get("late") or False),
         bool(item.get("missing") or False),
         _text(item.get("workflow_state")),
-        _date(item.get("graded_at"), f"graded_at of submission {cid}"),
-        _date(item.get("posted_at"), f"posted_at of submission {cid}"),
+        _date(item.get("graded_at"), "graded_at of submission", cid),
+        _date(item.get("posted_at"), "posted_at of submission", cid),
         False,
     )
