@@ -85,9 +85,12 @@ def sis_permits(
     waits while every permit is taken by other senders."""
     want = min(want or permits_per_sender(), permits_total())
     holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
-    _slots_ensure()
-    numbers: list[int] = []
+    numbers = _lease(holder, want)
     while not numbers:
+        # Nothing free: the permits may not exist yet (or the setting grew), or a dead process
+        # of this host may hold them. Only then are those checked: senders lease all night.
+        _slots_ensure()
+        _release_dead_holders()
         numbers = _lease(holder, want)
         if not numbers:
             sleep(WAIT_STEP)
@@ -114,7 +117,6 @@ def _lease(holder: str, want: int) -> list[int]:
     """Take up to ``want`` free permits; each is claimed by a conditional UPDATE, so two
     senders can never hold the same one."""
     now = timezone.now()
-    _release_dead_holders()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     candidates = list(
         SisSlot.objects.filter(free, number__lt=permits_total()).values_list("number", flat=True)
