@@ -43,7 +43,9 @@ class Permits:
     def pool(self) -> Executor:
         """Where to run the requests: a thread per permit, or this thread when there is one
         permit (handing each request to a single other thread only costs thread switches)."""
-        return ThreadPoolExecutor(max_workers=self.count) if self.count > 1 else InlineExecutor()
+        if self.count > 1:
+            return ThreadPoolExecutor(max_workers=self.count)
+        return InlineExecutor(after_each=self.keep)  # callers may submit many before waiting
 
     def keep(self) -> None:
         """Renew the lease when due; cheap to call after every request."""
@@ -56,7 +58,11 @@ class Permits:
 
 
 class InlineExecutor(Executor):
-    """Runs each submitted call at once in the caller's thread; returns it as a done Future."""
+    """Runs each submitted call at once in the caller's thread; returns it as a done Future.
+    ``after_each`` runs after every call (to renew a lease while a long batch is submitted)."""
+
+    def __init__(self, after_each: Callable[[], None] = lambda: None) -> None:
+        self._after_each = after_each
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         future: Future = Future()
@@ -64,6 +70,7 @@ class InlineExecutor(Executor):
             future.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # handed to the caller through the future, as a pool does
             future.set_exception(exc)
+        self._after_each()
         return future
 
 

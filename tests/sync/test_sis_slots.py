@@ -111,3 +111,26 @@ def test_threads_of_one_process_share_the_bound(settings):
         t.join()
 
     assert peak[0] <= 2
+
+
+def test_one_permit_sends_in_the_callers_thread_and_renews_its_lease_while_it_does(
+    settings, monkeypatch
+):
+    from sync import sis_slots
+
+    settings.SIS_MAX_CONCURRENCY = 1
+    ran_in = []
+    with sis_permits() as permits, permits.pool() as pool:
+        monkeypatch.setattr(sis_slots, "RENEW_EVERY", 0.0)  # every call is past due
+        SisSlot.objects.update(lease_until=timezone.now() + timedelta(seconds=1))
+        futures = [
+            pool.submit(lambda n: (ran_in.append(threading.get_ident()), n)[1], n) for n in range(3)
+        ]
+        renewed_until = SisSlot.objects.get(number=permits.numbers[0]).lease_until
+
+        with pytest.raises(ZeroDivisionError):  # a failure comes back through its future
+            pool.submit(lambda: 1 / 0).result()
+
+    assert [f.result() for f in futures] == [0, 1, 2]
+    assert set(ran_in) == {threading.get_ident()}
+    assert renewed_until > timezone.now() + timedelta(seconds=30)
