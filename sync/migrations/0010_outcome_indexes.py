@@ -5,25 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0009_passback_district'),
+        ("sync", "0009_passback_district"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assignmentoutcome',
-            name='run',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='sync.syncrun'),
+            model_name="assignmentoutcome",
+            name="run",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="sync.syncrun",
+            ),
         ),
         migrations.AlterField(
-            model_name='gradeoutcome',
-            name='assignment_outcome',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='sync.assignmentoutcome'),
+            model_name="gradeoutcome",
+            name="assignment_outcome",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="grades",
+                to="sync.assignmentoutcome",
+            ),
         ),
         migrations.AlterField(
-            model_name='gradeoutcome',
-            name='run',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='sync.syncrun'),
+            model_name="gradeoutcome",
+            name="run",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="grades",
+                to="sync.syncrun",
+            ),
         ),
     ]

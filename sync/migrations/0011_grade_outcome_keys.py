@@ -5,26 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0002_course_digest'),
-        ('sync', '0010_outcome_indexes'),
+        ("courses", "0002_course_digest"),
+        ("sync", "0010_outcome_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='gradeoutcome',
-            name='assignment_outcome',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='sync.assignmentoutcome'),
+            model_name="gradeoutcome",
+            name="assignment_outcome",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="grades",
+                to="sync.assignmentoutcome",
+            ),
         ),
         migrations.AlterField(
-            model_name='gradeoutcome',
-            name='run',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='sync.syncrun'),
+            model_name="gradeoutcome",
+            name="run",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="grades",
+                to="sync.syncrun",
+            ),
         ),
         migrations.AlterField(
-            model_name='gradeoutcome',
-            name='student',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.person', to_field='canvas_id'),
+            model_name="gradeoutcome",
+            name="student",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="courses.person",
+                to_field="canvas_id",
+            ),
         ),
     ]
