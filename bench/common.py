@@ -3,6 +3,7 @@
 import os
 import platform
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gpb_bench"
+REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
 def setup_django() -> None:
@@ -92,6 +94,59 @@ class SandboxProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Workers:
+    """`manage.py qcluster` in its own process group, reading the bench's Redis queue, with
+    Canvas at the sandbox and, given ``sis_concurrency``, the sandbox's IC as the SIS."""
+
+    def __init__(
+        self, sandbox: SandboxProcess, workers: int, *, sis_concurrency: int | None = None
+    ) -> None:
+        env = {
+            **os.environ,
+            "REDIS_URL": REDIS_URL,
+            "Q_WORKERS": str(workers),
+            "CANVAS_BASE_URL": sandbox.url,
+            "LOG_LEVEL": "WARNING",
+        }
+        if sis_concurrency is not None:
+            env |= {
+                "SIS_BASE_URL": f"{sandbox.url}/ims/oneroster/gradebook/v1p2",
+                "SIS_TOKEN_URL": f"{sandbox.url}/oauth/token",
+                "SIS_CLIENT_ID": "sandbox-client",
+                "SIS_CLIENT_SECRET": "sandbox-secret",
+                "SIS_MAX_CONCURRENCY": str(sis_concurrency),
+            }
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident memory of any process of the cluster so far."""
+        peaks = [0.0]
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                if os.getpgid(int(status.parent.name)) != self.process.pid:
+                    continue
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024)
+            except (OSError, ValueError):
+                continue  # the process ended meanwhile
+        return max(peaks)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a worker that does not stop in time is ended
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
 
 
 def peak_rss_mb() -> float:

@@ -12,49 +12,19 @@ Usage: .venv/bin/python bench/passback_bench.py [--workers 4] [--concurrency 4] 
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, SandboxProcess, append_results, setup_django  # noqa: E402
-
-REDIS_URL = "redis://127.0.0.1:6379/7"
-
-
-class Workers:
-    """`manage.py qcluster` in its own process group, reading the bench's Redis queue."""
-
-    def __init__(self, sandbox: SandboxProcess, workers: int, concurrency: int) -> None:
-        env = {
-            **os.environ,
-            "REDIS_URL": REDIS_URL,
-            "Q_WORKERS": str(workers),
-            "SIS_BASE_URL": f"{sandbox.url}/ims/oneroster/gradebook/v1p2",
-            "SIS_TOKEN_URL": f"{sandbox.url}/oauth/token",
-            "SIS_CLIENT_ID": "sandbox-client",
-            "SIS_CLIENT_SECRET": "sandbox-secret",
-            "SIS_MAX_CONCURRENCY": str(concurrency),
-            "LOG_LEVEL": "WARNING",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # a worker that does not stop in time is ended
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
+from bench.common import (  # noqa: E402
+    REDIS_URL,
+    SandboxProcess,
+    Workers,
+    append_results,
+    setup_django,
+)
 
 
 def nightly(course_ids: list[int] | None) -> tuple[float, str, dict]:
@@ -130,7 +100,7 @@ def main() -> None:
         settings.SIS_BASE_URL = f"{sandbox.url}/ims/oneroster/gradebook/v1p2"
         settings.SIS_TOKEN_URL = f"{sandbox.url}/oauth/token"
         settings.SIS_CLIENT_ID, settings.SIS_CLIENT_SECRET = "sandbox-client", "sandbox-secret"
-        workers = Workers(sandbox, args.workers, args.concurrency)
+        workers = Workers(sandbox, args.workers, sis_concurrency=args.concurrency)
         try:
             first_s, first_msg, first = nightly(course_ids)
             second_s, second_msg, second = nightly(course_ids)

@@ -284,12 +284,16 @@ def _batched(items: Iterable[list], size: int) -> Iterator[list[list]]:
 
 
 def mark_deleted(queryset: models.QuerySet, seen: set[int]) -> int:
-    """Flag as deleted every live row of ``queryset`` whose canvas_id was not seen in Canvas."""
-    gone = [
-        pk
-        for pk, cid in queryset.filter(deleted=False).values_list("pk", "canvas_id")
-        if cid not in seen
-    ]
+    """Flag as deleted every live row of ``queryset`` whose canvas_id was not seen in Canvas.
+
+    ``seen`` must hold only rows just written live into ``queryset`` (the importer upserts what
+    Canvas listed, then calls this). So when the live rows are no more than ``seen``, none is
+    gone, and one count replaces reading back every id: most courses lose nothing.
+    """
+    live = queryset.filter(deleted=False)
+    if live.count() <= len(seen):
+        return 0
+    gone = [pk for pk, cid in live.values_list("pk", "canvas_id") if cid not in seen]
     total = 0
     for start in range(0, len(gone), 500):
         # imported_at says when the importer last changed the row; a deletion is a change

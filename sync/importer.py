@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 # reading that course; re-reading a few minutes of grades is cheap and loses nothing.
 GRADED_SINCE_MARGIN = timedelta(minutes=10)
 PROGRESS_EVERY_SECONDS = 1.0
-# An import that runs in one process checks the rule book on each batch of imported courses
-# while it imports the next ones, so that the run ends soon after its last course.
+# An import checks the rule book on each batch of imported courses while it imports the next
+# ones (a fanned-out import, on whichever worker completes the batch), so that the run ends soon
+# after its last course.
 CHECK_RULES_EVERY = 100
 
 
@@ -64,14 +65,19 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def canvas_client() -> CanvasClient:
-    """A client configured from settings."""
+def canvas_client(*, direct: bool = False) -> CanvasClient:
+    """A client configured from settings; ``direct``: reads take the client's DirectLane."""
     return CanvasClient(
         settings.CANVAS_BASE_URL,
         settings.CANVAS_TOKEN,
         timeout=settings.CANVAS_TIMEOUT,
         max_retries=settings.CANVAS_MAX_RETRIES,
+        direct=direct,
     )
+
+
+def _import_client() -> CanvasClient:
+    return canvas_client(direct=True)
 
 
 def district_import(
@@ -89,15 +95,14 @@ def district_import(
     own keep-alive connection and request count). A ``client`` passed in is shared by all.
     """
     run = _run_create(full=full, course_ids=course_ids, requested_by=requested_by)
-    top_client = client or canvas_client()
+    top_client = client or _import_client()
     fatal: CanvasError | None = None
-    checked: set[int] = set()  # courses already checked against the rule book
     commits_wait_for_disk(False)
     try:
         items = _run_prepare(run, top_client)
         known = _known_parents()
         started = time.monotonic()
-        make_client = (lambda: client) if client else canvas_client
+        make_client = (lambda: client) if client else _import_client
         jobs = _results(
             items,
             lambda c, item: _course_job(run, c, item, known),
@@ -106,16 +111,12 @@ def district_import(
             close_clients=client is None,
         )
         last_report = 0.0
-        imported: list[int] = []
         for result in jobs:
-            run = _run_record(run.pk, result, checked=checked)
             fatal = fatal or result.fatal
-            if not result.error and result.canvas_id is not None:
-                imported.append(result.canvas_id)
-            if len(imported) >= CHECK_RULES_EVERY and not run.finished_at and not fatal:
-                _rules_check(run, imported)
-                checked.update(imported)
-                imported = []
+            if fatal:  # the loop stops: the run is closed below
+                _run_record(run.pk, result, batches=False)
+                continue
+            run = _course_recorded(run.pk, result)
             now = time.monotonic()
             if on_progress and (now - last_report >= PROGRESS_EVERY_SECONDS or run.finished_at):
                 last_report = now
@@ -126,14 +127,14 @@ def district_import(
         commits_wait_for_disk(True)
         if client is None:
             top_client.close()
-    return _run_finish(run.pk, fatal, checked=checked)
+    return _run_finish(run.pk, fatal)
 
 
 def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
     """Start an import that fans out to django-q2: one task per course, on any worker host."""
     run = _run_create(full=full, course_ids=None, requested_by=requested_by)
     try:
-        with canvas_client() as client:
+        with _import_client() as client:
             items = _run_prepare(run, client)
     except Exception as exc:
         return _run_finish(run.pk, exc)
@@ -151,14 +152,14 @@ def import_course_in_run(*, run_id: int, item: dict) -> ImportRun:
         return run
     commits_wait_for_disk(False)
     try:
-        with canvas_client() as client:
+        with _import_client() as client:
             result = _course_job(run, client, item, _known_parents())
     finally:
         commits_wait_for_disk(True)
-    run = _run_record(run_id, result)
     if result.fatal:
+        _run_record(run_id, result, batches=False)
         return _run_finish(run_id, result.fatal)
-    return run
+    return _course_recorded(run_id, result)
 
 
 def _run_create(*, full: bool, course_ids: Iterable[int] | None, requested_by: str) -> ImportRun:
@@ -253,8 +254,31 @@ def _course_job(
     return result
 
 
-def _run_record(run_id: int, result: CourseResult, *, checked: Collection[int] = ()) -> ImportRun:
-    """Add one course's outcome to the run, under a row lock (workers may finish together)."""
+def _course_recorded(run_id: int, result: CourseResult) -> ImportRun:
+    """Record a course's outcome; check the rules of a full batch of imported courses; close
+    the run after its last course."""
+    run, batch = _run_record(run_id, result)
+    if batch:
+        try:
+            _rules_check(run, batch)
+        except Exception as exc:  # the courses are imported; say what could not be checked
+            logger.exception("Import #%s: rules of %d courses not checked", run_id, len(batch))
+            ImportRunError.objects.create(
+                run=run,
+                message=f"The rules of courses {batch[0]}..{batch[-1]} were not checked "
+                f"after they were imported ({exc}); the next import checks them.",
+            )
+    if run.courses_done + run.courses_failed >= run.courses_total:
+        return _run_finish(run_id, None)
+    return run
+
+
+def _run_record(
+    run_id: int, result: CourseResult, *, batches: bool = True
+) -> tuple[ImportRun, list[int]]:
+    """Add one course's outcome to the run, under a row lock (workers may finish together).
+    Returns the run and, with ``batches``, once CHECK_RULES_EVERY imported courses await their
+    rules check (and more courses are to come), those courses: the caller checks them."""
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if result.error:
@@ -270,18 +294,36 @@ def _run_record(run_id: int, result: CourseResult, *, checked: Collection[int] =
             counts = Counter(run.counts)
             counts.update(result.counts)
             run.counts = dict(counts)
+            if result.canvas_id is not None:
+                run.rules_pending.append(result.canvas_id)
         run.http_requests += result.requests
-        run.save(update_fields=["courses_done", "courses_failed", "counts", "http_requests"])
-    if run.courses_done + run.courses_failed >= run.courses_total:
-        return _run_finish(run_id, None, checked=checked)
-    return run
+        batch: list[int] = []
+        last = run.courses_done + run.courses_failed >= run.courses_total
+        if batches and len(run.rules_pending) >= CHECK_RULES_EVERY and not last:
+            batch, run.rules_pending = run.rules_pending, []
+        run.save(
+            update_fields=[
+                "courses_done",
+                "courses_failed",
+                "counts",
+                "http_requests",
+                "rules_pending",
+            ]
+        )
+    return run, batch
 
 
-def _run_finish(
-    run_id: int, fatal: Exception | None, *, checked: Collection[int] = ()
-) -> ImportRun:
-    """Close the run once (the status says how it went); later calls leave it as it is.
-    ``checked``: courses whose rules were checked during the run, not checked again."""
+def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
+    """Check the rules of what the run imported and not checked yet, then close the run once
+    (the status says how it went); later calls leave it as it is."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.finished_at:
+        return run
+    if fatal is None or run.courses_done:
+        # What was imported is evaluated before the run ends, so that a finished run's
+        # findings are current and the dashboard never shows stale ones.
+        checked = _courses_imported_by(run) - set(run.rules_pending)
+        _rules_check(run, run.course_filter or None, already_checked=checked)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.finished_at:
@@ -297,11 +339,16 @@ def _run_finish(
         else:
             run.status = ImportRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "message", "finished_at"])
-    if run.status != ImportRun.Status.FAILED or run.courses_done:
-        # What was imported is evaluated at once, so the dashboard never shows stale findings.
-        _rules_check(run, run.course_filter or None, already_checked=checked)
+        if fatal is None or run.courses_done:
+            run.rules_pending = []  # checked above
+        run.save(update_fields=["status", "message", "finished_at", "rules_pending"])
     return run
+
+
+def _courses_imported_by(run: ImportRun) -> set[int]:
+    """The courses ``run`` imported: each one's grades were read as of the run's start."""
+    imported = Course.objects.filter(grades_read_at=run.started_at)
+    return set(imported.values_list("canvas_id", flat=True))
 
 
 def _rules_check(

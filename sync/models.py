@@ -39,6 +39,12 @@ class ImportRun(models.Model):
     counts = models.JSONField(default=dict, blank=True, help_text="Rows written, per kind.")
     http_requests = models.IntegerField(default=0)
     message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")
+    rules_pending = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Canvas ids of the courses imported whose rules are not checked yet.",
+    )
 
     class Meta:
         ordering = ["-started_at"]

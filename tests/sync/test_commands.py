@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def canvas(monkeypatch):
     fake = small_district()
-    monkeypatch.setattr("sync.importer.canvas_client", lambda: fake)
+    monkeypatch.setattr("sync.importer._import_client", lambda: fake)
     return fake
 
 

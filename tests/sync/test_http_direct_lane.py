@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from sync.canvas import CanvasClient
 from sync.http_transport import DirectLane, keep_alive_session
 
 
@@ -16,6 +17,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
+
+    def do_GET(self) -> None:
+        """A Canvas-like list: /moved redirects to /api/v1/pages, which has two pages."""
+        if self.path.startswith("/moved"):
+            self.send_response(301)
+            self.send_header("Location", "/api/v1/pages?per_page=100")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        second = "cursor=two" in self.path
+        answer = json.dumps([{"id": 2 if second else 1, "path": self.path}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if not second:
+            self.send_header("Link", '</api/v1/pages?cursor=two&per_page=100>; rel="next"')
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -106,3 +125,16 @@ def test_failures_come_back_as_the_requests_exceptions_the_clients_handle(server
     assert not isinstance(refused.value, requests.ConnectTimeout)
     with pytest.raises(requests.exceptions.InvalidHeader):
         lane_for(server).send("PUT", f"{server}/x", {"x-vendor-authorization": "k:s\nevil"}, b"{}")
+
+
+def test_a_canvas_client_pages_on_its_lane_and_follows_a_redirect_through_requests(server):
+    with CanvasClient(server, "t", direct=True) as canvas:
+        pages = list(canvas.get_pages("/api/v1/pages", [("include[]", "term")]))
+        assert [[item["id"] for item in page] for page in pages] == [[1], [2]]
+        assert pages[0][0]["path"] == "/api/v1/pages?include%5B%5D=term&per_page=100"
+        assert pages[1][0]["path"] == "/api/v1/pages?cursor=two&per_page=100"
+        assert canvas._local.lane.pool.num_connections == 1  # one keep-alive connection
+        # The lane does not follow redirects; requests does, as for a client without a lane.
+        moved = list(canvas.get_pages("/moved"))
+        assert [[item["id"] for item in page] for page in moved] == [[1], [2]]
+        assert canvas.requests_made == 4

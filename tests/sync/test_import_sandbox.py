@@ -170,43 +170,63 @@ def test_an_unreachable_canvas_says_so_and_names_canvas_base_url():
     assert "CANVAS_BASE_URL" in run.message
 
 
-def test_rules_checked_in_batches_during_the_import_find_what_one_check_at_the_end_finds(
-    sandbox, monkeypatch
-):
+def open_violations() -> list[tuple]:
+    from sync.models import Violation
+
+    return sorted(
+        Violation.objects.filter(resolved_at__isnull=True).values_list(
+            "rule", "course_id", "assignment_id", "section_id"
+        )
+    )
+
+
+@pytest.fixture
+def checks(sandbox, monkeypatch):
+    """Import once with one rule check at the end; then spy on the checks of the next import,
+    which must find the same violations and take one compliance sample."""
     from sync import importer
     from sync.models import ComplianceSample, Violation
 
-    def open_violations() -> list[tuple]:
-        return sorted(
-            Violation.objects.filter(resolved_at__isnull=True).values_list(
-                "rule", "course_id", "assignment_id", "section_id"
-            )
-        )
-
     _, server = sandbox
-    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 10**6)  # one check, at the end
+    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 10**6)
     assert imported(server.url, concurrency=2).status == ImportRun.Status.SUCCEEDED
     at_the_end = open_violations()
     assert at_the_end
     Violation.objects.all().delete()
     samples = ComplianceSample.objects.values("taken_at").distinct().count()
 
-    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 2)
-    checked_in_batches = []
+    seen: list[tuple] = []
     real_check = importer.violations_refresh
 
     def spy(**kwargs):
-        checked_in_batches.append(
-            (kwargs.get("course_ids"), set(kwargs.get("already_checked", ())))
-        )
+        seen.append((kwargs.get("course_ids"), set(kwargs.get("already_checked", ()))))
         return real_check(**kwargs)
 
     monkeypatch.setattr(importer, "violations_refresh", spy)
-    assert imported(server.url, concurrency=2).status == ImportRun.Status.SUCCEEDED
-
+    yield seen
     assert open_violations() == at_the_end
-    assert len(checked_in_batches) > 2  # batches during the run, then the rest at its end
-    *batches, (last_ids, skipped) = checked_in_batches
-    assert last_ids is None and skipped == {cid for ids, _ in batches for cid in ids}
     # The district's compliance trend gets one sample per import, as before.
     assert ComplianceSample.objects.values("taken_at").distinct().count() == samples + 1
+
+
+@pytest.mark.parametrize("way", ["command", "schedule"])
+def test_rules_checked_in_batches_during_the_import_find_what_one_check_at_the_end_finds(
+    sandbox, checks, monkeypatch, way
+):
+    from sync import importer
+    from sync.tasks import import_canvas
+
+    _, server = sandbox
+    monkeypatch.setattr(importer, "CHECK_RULES_EVERY", 2)
+    if way == "command":
+        run = imported(server.url, concurrency=2)
+    else:  # one task per course; the test settings run django-q2 tasks inline
+        import_canvas(full=True)
+        run = ImportRun.objects.get(requested_by="schedule")
+    assert run.status == ImportRun.Status.SUCCEEDED
+
+    assert len(checks) > 2  # batches during the run, then the rest at its end
+    *batches, (last_ids, skipped) = checks
+    assert all(len(ids) == 2 for ids, _ in batches)
+    assert last_ids is None and skipped == {cid for ids, _ in batches for cid in ids}
+    assert not ImportRun.objects.get(pk=run.pk).rules_pending

@@ -281,7 +281,7 @@ def test_an_assignment_whose_group_vanished_is_kept_without_a_group():
 
 def test_a_scheduled_import_fans_out_one_task_per_course_and_closes_the_run(monkeypatch):
     canvas = small_district()
-    monkeypatch.setattr("sync.importer.canvas_client", lambda: canvas)
+    monkeypatch.setattr("sync.importer._import_client", lambda: canvas)
     from sync.tasks import import_canvas
 
     message = import_canvas(full=True)  # the test settings run django-q2 tasks inline
