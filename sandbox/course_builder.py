@@ -61,9 +61,11 @@ class CourseData:
 
 
 def build_course(
-    layout: Layout, info: CourseInfo, *, base_url: str, user: UserLookup
+    layout: Layout, info: CourseInfo, *, base_url: str, user: UserLookup, grades: bool = True
 ) -> CourseData:
-    """`user(id)` returns a person's JSON (cached by the caller: people recur across courses)."""
+    """`user(id)` returns a person's JSON (cached by the caller: people recur across courses).
+    Without ``grades`` the course has no submissions (the simulated IC needs only the roster
+    and the groups; grades, built last from their own random stream, are most of the work)."""
     rng = layout.rng(info.id, "structure")
     course_sis = info.json["sis_course_id"]
     traits = info.traits
@@ -122,15 +124,19 @@ def build_course(
         base_url=base_url,
     )
     enrollments = _enrollments(layout, info, sections, roster, user)
-    submissions = build_submissions(
-        layout.rng(info.id, "grades"),
-        index=info.index,
-        assignments=plan.assignments,
-        hidden_grades=plan.hidden_grades,
-        no_grades=plan.no_grades,
-        roster=roster,
-        course_published=info.json["workflow_state"] != "unpublished",
-        now=min(REFERENCE_EPOCH, info.term.end),
+    submissions = (
+        build_submissions(
+            layout.rng(info.id, "grades"),
+            index=info.index,
+            assignments=plan.assignments,
+            hidden_grades=plan.hidden_grades,
+            no_grades=plan.no_grades,
+            roster=roster,
+            course_published=info.json["workflow_state"] != "unpublished",
+            now=min(REFERENCE_EPOCH, info.term.end),
+        )
+        if grades
+        else []
     )
     data = CourseData(
         course=info.json,

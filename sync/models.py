@@ -469,15 +469,29 @@ class GradeOutcome(models.Model):
 class PassbackState(models.Model):
     """The last value Infinite Campus confirmed for one line item or result (by sourcedId)."""
 
-    sourced_id = models.CharField(max_length=120, unique=True)
+    sourced_id = models.CharField(max_length=120)
     kind = models.CharField(max_length=10)  # "lineItem" or "result"
     course_canvas_id = models.BigIntegerField(db_index=True)
     value_hash = models.CharField(max_length=64)
     value = models.JSONField()
     confirmed_at = models.DateTimeField()
+    # Informative (the run that last confirmed it); Django sets it to null when that run is
+    # deleted. Not checked by the database, which did so for every confirmed send.
     run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
+
+    class Meta:
+        # A constraint rather than unique=True: on PostgreSQL, unique=True also builds a
+        # pattern-matching (LIKE) index, which nothing queries and every confirmed send wrote.
+        constraints = [
+            models.UniqueConstraint(fields=["sourced_id"], name="passbackstate_sourced_id_unique")
+        ]
 
     def __str__(self) -> str:
         return self.sourced_id

@@ -11,6 +11,7 @@ finish closes the run.
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -116,8 +117,8 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
 
     wanted_sections = set(run.section_ids)
     wanted_assignments = set(run.assignment_ids)
-    outcomes: list[AssignmentOutcome] = []
-    grades: list[tuple[AssignmentOutcome, list[tuple]]] = []
+    outcomes: list[_Pair] = []
+    grades: list[tuple[_Pair, list[tuple]]] = []
     synced = [a for a in course_in.assignments if rules.is_synced(a, course_in)]
     for assignment in sorted(synced, key=lambda a: a.canvas_id):
         if wanted_assignments and assignment.canvas_id not in wanted_assignments:
@@ -125,8 +126,8 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
         for section in rules.assigned_sections(assignment, course_in):
             if wanted_sections and section.canvas_id not in wanted_sections:
                 continue
-            outcome = AssignmentOutcome(
-                run=run,
+            outcome = _Pair(
+                run_id=run.pk,
                 assignment_id=assignment.canvas_id,
                 section_id=section.canvas_id,
                 line_item_sourced_id=line_item_id(assignment.canvas_id, section.canvas_id),
@@ -144,7 +145,7 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
             outcome.line_item = line_item
             outcomes.append(outcome)
             grades.append((outcome, plan.grade_outcomes(outcome, section.sis_section_id)))
-    outcomes += plan.removals(run, policy_row.remove_unsynced_line_items)
+    outcomes += plan.removals(run.pk, policy_row.remove_unsynced_line_items)
 
     with transaction.atomic():
         _insert_outcomes(outcomes)
@@ -156,6 +157,23 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
         run.status = SyncRun.Status.RUNNING
         run.started_at = run.started_at or now
         run.save(update_fields=["status", "started_at"])
+
+
+@dataclass(slots=True)
+class _Pair:
+    """An AssignmentOutcome as planning builds it (a district run plans tens of thousands:
+    model instances cost more than writing them); OUTCOME_COLUMNS are its stored fields."""
+
+    run_id: int
+    assignment_id: int
+    section_id: int
+    line_item_sourced_id: str
+    status: str = AssignmentOutcome.Status.PENDING
+    rule_codes: list[str] = field(default_factory=list)
+    line_item: dict | None = None
+    line_item_sent: bool = False
+    message: str = ""
+    pk: int | None = None
 
 
 OUTCOME_COLUMNS = (
@@ -171,7 +189,7 @@ OUTCOME_COLUMNS = (
 )
 
 
-def _insert_outcomes(outcomes: list[AssignmentOutcome]) -> None:
+def _insert_outcomes(outcomes: list[_Pair]) -> None:
     """Insert the pairs' outcomes and give each its primary key (a plain INSERT ... RETURNING:
     the ORM's bulk_create prepared each field of each instance, a fifth of a plan's time)."""
     rows = [[getattr(o, column) for column in OUTCOME_COLUMNS] for o in outcomes]
@@ -289,7 +307,7 @@ class _CoursePlan:
             modified=self.now,
         )
 
-    def grade_outcomes(self, outcome: AssignmentOutcome, class_id: str) -> list[tuple]:
+    def grade_outcomes(self, outcome: _Pair, class_id: str) -> list[tuple]:
         """One outcome per active student of the section, pending (to send) or final, as a row
         of GRADE_COLUMNS without the run and the assignment outcome (a district run plans a
         million of them: model instances would cost more than the database)."""
@@ -335,7 +353,7 @@ class _CoursePlan:
             )
         return rows
 
-    def removals(self, run: SyncRun, enabled: bool) -> list[AssignmentOutcome]:
+    def removals(self, run_id: int, enabled: bool) -> list[_Pair]:
         """Line items sent before whose assignment no longer syncs: mark them tobedeleted."""
         if not enabled:
             return []
@@ -348,8 +366,8 @@ class _CoursePlan:
             if assignment is not None and assignment.post_to_sis and not assignment.deleted:
                 continue
             out.append(
-                AssignmentOutcome(
-                    run=run,
+                _Pair(
+                    run_id=run_id,
                     assignment_id=ids[0],
                     section_id=ids[1],
                     line_item_sourced_id=sourced_id,

@@ -9,6 +9,7 @@ confirmations, and a resumed section asks IC for those results before sending th
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, as_completed, wait
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -30,6 +31,35 @@ RECORD_EVERY_SECONDS = 0.5
 
 class RunStopped(Exception):
     """A run-wide failure (the SIS refused our credentials): stop sending for this run."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A pending GradeOutcome as sending reads and records it: a district run sends about
+    a hundred thousand, and model instances cost a good part of what sending them does."""
+
+    pk: int
+    assignment_outcome_id: int
+    student_id: int
+    result_sourced_id: str
+    payload: dict
+    detail: str
+    sent_at: datetime | None
+    status: str = GradeOutcome.Status.PENDING
+    http_status: int | None = None
+    attempts: int = 0
+    reason: str = ""
+
+
+_PENDING_COLUMNS = (
+    "id",
+    "assignment_outcome_id",
+    "student_id",
+    "result_sourced_id",
+    "payload",
+    "detail",
+    "sent_at",
+)
 
 
 def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> None:
@@ -110,21 +140,24 @@ def _send_results(
     permits: Permits,
 ) -> None:
     by_pk = {o.pk: o for o in outcomes}
-    pending = list(
-        GradeOutcome.objects.filter(
+    pending = [
+        _Pending(*row)
+        for row in GradeOutcome.objects.filter(
             assignment_outcome__in=list(by_pk), status=GradeOutcome.Status.PENDING
-        ).order_by("id")
-    )
+        )
+        .order_by("id")
+        .values_list(*_PENDING_COLUMNS)
+    ]
     if not pending:
         return
     version = settings.SIS_ONEROSTER_VERSION
     base_url = settings.SIS_BASE_URL
-    confirmed: list[tuple[GradeOutcome, dict, Sent]] = []
-    failed: list[tuple[GradeOutcome, OneRosterError]] = []
+    confirmed: list[tuple[_Pending, dict, Sent]] = []
+    failed: list[tuple[_Pending, OneRosterError]] = []
     last_flush = time.monotonic()
     stop: OneRosterError | None = None
 
-    def send(grade: GradeOutcome) -> tuple[dict, Sent]:
+    def send(grade: _Pending) -> tuple[dict, Sent]:
         outcome = by_pk[grade.assignment_outcome_id]
         payload = _result(grade, outcome, base_url=base_url, version=version)
         if outcome.pk in resumed and _holds(client.get_result(grade.result_sourced_id), payload):
@@ -133,7 +166,7 @@ def _send_results(
 
     workers = permits.count
     todo = iter(pending)
-    running: dict[Future, GradeOutcome] = {}
+    running: dict[Future, _Pending] = {}
     while True:
         # A few more in the pool than it runs, so that no worker waits for the next one (the
         # pool's size, the permits held, bounds what is in flight).
@@ -205,9 +238,7 @@ def _holds(current: dict | None, payload: dict) -> bool:
     return all(current.get(k) == payload.get(k) for k in keys)
 
 
-def _result(
-    grade: GradeOutcome, outcome: AssignmentOutcome, *, base_url: str, version: str
-) -> dict:
+def _result(grade: _Pending, outcome: AssignmentOutcome, *, base_url: str, version: str) -> dict:
     info, value = grade.payload["grade"], grade.payload["value"]
     graded_at = info.get("graded_at")
     return result_payload(
@@ -232,8 +263,8 @@ def _result(
 
 def _record(
     run: SyncRun,
-    confirmed: list[tuple[GradeOutcome, dict, Sent]],
-    failed: list[tuple[GradeOutcome, OneRosterError]],
+    confirmed: list[tuple[_Pending, dict, Sent]],
+    failed: list[tuple[_Pending, OneRosterError]],
 ) -> None:
     if not confirmed and not failed:
         return
@@ -266,7 +297,7 @@ def _record(
         )
 
 
-def _state_value(grade: GradeOutcome) -> dict:
+def _state_value(grade: _Pending) -> dict:
     info, value = grade.payload["grade"], grade.payload["value"]
     return {**value, "late": info["late"], "missing": info["missing"], "class": info["class"]}
 
