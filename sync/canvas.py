@@ -86,7 +86,7 @@ class CanvasClient:
         self._origin = _origin(self.base_url)
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._sessions: list[requests.Session] = []
+        self._sessions: list[requests.Session | DirectLane] = []
         self._requests_made = 0
         self._rate_limit_remaining: float | None = None
 
@@ -316,9 +316,12 @@ class CanvasClient:
         headers: dict[str, str],
     ) -> requests.Response:
         if self._direct and method == "GET":
-            if self._local.__dict__.get("lane") is None:
-                self._local.lane = DirectLane(self._session(), self.base_url, self._timeouts)
-            response = self._local.lane.send("GET", _with_query(url, params), headers, None)
+            lane = self._local.__dict__.get("lane")
+            if lane is None:
+                lane = self._local.lane = DirectLane(self._session(), self.base_url, self._timeouts)
+                with self._lock:
+                    self._sessions.append(lane)  # closed with the sessions
+            response = lane.send("GET", _with_query(url, params), headers, None)
             # A redirect (rare: a moved host) is followed by requests, as without the lane.
             if response is not None and not response.is_redirect:
                 return response

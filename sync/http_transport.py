@@ -6,14 +6,20 @@ error type and messages; what a failed connection *was* and how long to wait is 
 """
 
 import email.utils
+import http.client
 import logging
+import os
 import random
+import socket
+import ssl
 import urllib.parse
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import requests
 import urllib3
+from urllib3.util.wait import wait_for_read
 
 # A server asking for a longer pause would stall a worker for minutes; we retry sooner and
 # report the failure if it keeps refusing.
@@ -111,68 +117,133 @@ def keep_alive_session(base_url: str, headers: dict[str, str]) -> requests.Sessi
 
 
 class DirectLane:
-    """One thread's straight path to a host's urllib3 connection pool, for small JSON calls.
+    """One thread's own keep-alive connection to one host, for many small JSON calls.
 
-    A passback sends one request per grade. requests' adapter rebuilds the pool key, the
-    timeout and a cookie jar on every call, which cost about as much CPU as the exchange itself;
-    the lane looks the pool up once (TLS verification and CA settings as the Session would use
-    them) and sends straight to it. Failures are raised as the requests exceptions the adapter
-    would raise, so callers handle one set. A host reached through a proxy gets no lane.
+    A passback sends one request per grade and an import reads thousands of pages. Going
+    through requests and urllib3 cost more CPU than the exchange itself (session merging, pool
+    lookups, timeout and header objects), so the lane speaks to the host with the standard
+    library's http.client: one connection, reopened when the server closed it, TLS verified
+    with the CA settings the Session would use. Failures are raised as the requests exceptions
+    the clients already handle. A host reached through a proxy, or needing a client
+    certificate, gets no lane: ``send`` returns None and the caller uses its Session.
     """
 
     def __init__(self, session: requests.Session, base_url: str, timeouts: tuple[float, float]):
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.headers = dict(session.headers)
-        self.timeout = urllib3.Timeout(connect=timeouts[0], read=timeouts[1])
-        self.pool = None
-        if not requests.utils.select_proxy(base_url, session.proxies):
-            probe = requests.PreparedRequest()
-            probe.prepare(method="GET", url=base_url)
-            adapter = session.get_adapter(base_url)
-            self.pool = adapter.get_connection_with_tls_context(
-                probe, session.verify, proxies=session.proxies
-            )
+        # Answers are read whole and small: ask for them uncompressed.
+        self.headers = {**session.headers, "Accept-Encoding": "identity"}
+        self.timeouts = timeouts
+        self.connections_opened = 0
+        self._connection: http.client.HTTPConnection | None = None
+        self._open: Callable[[], http.client.HTTPConnection] | None = None
+        proxied = requests.utils.select_proxy(base_url, session.proxies)
+        if parts.hostname and not proxied and not session.cert:
+            try:
+                port = parts.port
+            except ValueError:
+                return  # requests reports the bad port
+            if parts.scheme == "http":
+                self._open = lambda: http.client.HTTPConnection(
+                    parts.hostname, port, timeout=timeouts[0]
+                )
+            elif parts.scheme == "https":
+                context = _tls_context(session.verify)
+                self._open = lambda: http.client.HTTPSConnection(
+                    parts.hostname, port, timeout=timeouts[0], context=context
+                )
+
+    @property
+    def available(self) -> bool:
+        return self._open is not None
 
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None
     ) -> requests.Response | None:
         """The answer, read whole; None when ``url`` is not on this lane's host (or no lane)."""
-        if self.pool is None or not url.startswith(self.origin + "/") or not url.isascii():
+        if self._open is None or not url.startswith(self.origin + "/") or not url.isascii():
             return None
         sent_headers = {**self.headers, **headers}
         if body is not None:
             sent_headers["Content-Type"] = "application/json"
+        connection = self._connected()
         try:
-            raw = self.pool.urlopen(
-                method,
-                url[len(self.origin) :],
-                body=body,
-                headers=sent_headers,
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
-                preload_content=True,
-                decode_content=True,
-                timeout=self.timeout,
-            )
-        except urllib3.exceptions.NewConnectionError as exc:  # before its parent ConnectTimeout
-            raise requests.ConnectionError(exc) from exc
-        except urllib3.exceptions.ConnectTimeoutError as exc:
-            raise requests.ConnectTimeout(exc) from exc
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.ReadTimeout(exc) from exc
-        except urllib3.exceptions.SSLError as exc:
-            raise requests.exceptions.SSLError(exc) from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.ConnectionError(exc) from exc
-        except ValueError as exc:  # http.client refuses a header value (a newline in a secret)
-            raise requests.exceptions.InvalidHeader(exc) from exc
-        response = requests.Response()
-        response.status_code = raw.status
-        response.reason = raw.reason
-        response.headers = requests.structures.CaseInsensitiveDict(raw.headers)
-        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-        response.url = url
-        response._content = raw.data  # what Response.content would have read
-        return response
+            connection.request(method, url[len(self.origin) :], body=body, headers=sent_headers)
+            raw = connection.getresponse()
+            data = raw.read()
+        except BaseException as exc:
+            self.close()  # its state is unknown: the next call opens a new one
+            if isinstance(exc, ValueError):  # http.client refuses a header (a newline in it)
+                raise requests.exceptions.InvalidHeader(exc) from exc
+            if isinstance(exc, TimeoutError):
+                raise requests.ReadTimeout(exc) from exc
+            if isinstance(exc, ssl.SSLError):
+                raise requests.exceptions.SSLError(exc) from exc
+            if isinstance(exc, http.client.HTTPException | OSError):
+                raise requests.ConnectionError(exc) from exc
+            raise
+        if raw.will_close:
+            self.close()
+        return _response(url, raw, data)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connected(self) -> http.client.HTTPConnection:
+        connection = self._connection
+        if connection is not None and (connection.sock is None or _dropped(connection.sock)):
+            self.close()  # the server closed the idle connection
+            connection = None
+        if connection is None:
+            connection = self._open()
+            try:
+                connection.connect()
+            except TimeoutError as exc:
+                raise requests.ConnectTimeout(exc) from exc
+            except ssl.SSLError as exc:
+                raise requests.exceptions.SSLError(exc) from exc
+            except OSError as exc:  # refused, host not found: nothing was sent
+                failure = urllib3.exceptions.NewConnectionError(None, str(exc))
+                raise requests.ConnectionError(failure) from exc
+            connection.sock.settimeout(self.timeouts[1])
+            self._connection = connection
+            self.connections_opened += 1
+        return connection
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle keep-alive connection that is readable was closed by the server."""
+    return wait_for_read(sock, timeout=0.0)
+
+
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    """TLS settings as requests applies them for ``verify`` (a CA bundle file or folder)."""
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    where = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else verify
+    if os.path.isdir(where):
+        return ssl.create_default_context(capath=where)
+    return ssl.create_default_context(cafile=where)
+
+
+def _response(url: str, raw: http.client.HTTPResponse, data: bytes) -> requests.Response:
+    """A requests Response holding a whole answer, as the Session would have built it."""
+    headers: requests.structures.CaseInsensitiveDict = requests.structures.CaseInsensitiveDict()
+    for name, value in raw.getheaders():
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    encoding = headers.get("Content-Encoding", "").lower()
+    if encoding in ("gzip", "deflate") and data:  # a server that ignored Accept-Encoding
+        data = zlib.decompress(data, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    response = requests.Response()
+    response.status_code = raw.status
+    response.reason = raw.reason
+    response.headers = headers
+    response.encoding = requests.utils.get_encoding_from_headers(headers)
+    response.url = url
+    response._content = data  # what Response.content would have read
+    return response

@@ -161,7 +161,7 @@ class OneRosterClient:
         # Kept connections outlive the client: the next client of this thread (a worker's next
         # task) reuses them instead of connecting again; close() leaves them open.
         self._local = _kept_connections(self.base_url) if keep_connections else threading.local()
-        self._sessions: list[requests.Session] = []
+        self._sessions: list[requests.Session | DirectLane] = []
         self._requests_made = 0
 
     # -- public interface ----------------------------------------------------------------------
@@ -480,6 +480,9 @@ class OneRosterClient:
         lane = getattr(self._local, "lane", None)
         if lane is None:
             lane = self._local.lane = DirectLane(self._session(), self.base_url, self._timeouts)
+            if not isinstance(self._local, _KeptConnections):
+                with self._lock:
+                    self._sessions.append(lane)  # closed with the sessions
         return lane
 
     def _session(self) -> requests.Session:

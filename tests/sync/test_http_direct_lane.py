@@ -1,5 +1,6 @@
 """The DirectLane (sync/http_transport.py) over real HTTP on 127.0.0.1."""
 
+import gzip
 import http.server
 import json
 import threading
@@ -44,6 +45,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.path.startswith("/slow"):
             time.sleep(1.0)
+        if self.path.startswith("/gz"):
+            answer = gzip.compress(b'{"zipped": true}')
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
         answer = json.dumps(
             {
                 "path": self.path,
@@ -56,8 +65,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("X-Total-Count", "7")
         self.send_header("Content-Length", str(len(answer)))
+        if self.path.startswith("/close"):
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(answer)
+        if self.path.startswith(("/close", "/bye")):  # /bye: closed without saying so
+            self.close_connection = True
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -99,7 +112,22 @@ def test_a_call_on_the_lane_returns_a_whole_response_like_requests_would(server)
     assert response.encoding == "utf-8"
     # The same keep-alive connection serves the next call.
     assert lane.send("PUT", url, {}, b"{}").status_code == 201
-    assert lane.pool.num_connections == 1
+    assert lane.connections_opened == 1
+
+
+@pytest.mark.parametrize("path", ["/close", "/bye"])
+def test_a_connection_the_server_closed_is_opened_again_for_the_next_call(server, path):
+    lane = lane_for(server)
+    assert lane.send("PUT", f"{server}{path}", {}, b"{}").status_code == 201
+    time.sleep(0.05)  # the server closes its end
+
+    assert lane.send("PUT", f"{server}/results/x", {}, b"{}").status_code == 201
+    assert lane.connections_opened == 2
+
+
+def test_a_compressed_answer_is_read_as_requests_would_read_it(server):
+    response = lane_for(server).send("PUT", f"{server}/gz", {}, b"{}")
+    assert response.json() == {"zipped": True}
 
 
 def test_another_host_or_a_proxied_host_gets_no_lane(server, monkeypatch):
@@ -110,7 +138,7 @@ def test_another_host_or_a_proxied_host_gets_no_lane(server, monkeypatch):
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     proxied = DirectLane(keep_alive_session(server, {}), server, (2, 5))
-    assert proxied.pool is None
+    assert not proxied.available
     assert proxied.send("PUT", f"{server}/results/x", {}, b"{}") is None
 
 
@@ -133,7 +161,7 @@ def test_a_canvas_client_pages_on_its_lane_and_follows_a_redirect_through_reques
         assert [[item["id"] for item in page] for page in pages] == [[1], [2]]
         assert pages[0][0]["path"] == "/api/v1/pages?include%5B%5D=term&per_page=100"
         assert pages[1][0]["path"] == "/api/v1/pages?cursor=two&per_page=100"
-        assert canvas._local.lane.pool.num_connections == 1  # one keep-alive connection
+        assert canvas._local.lane.connections_opened == 1  # one keep-alive connection
         # The lane does not follow redirects; requests does, as for a client without a lane.
         moved = list(canvas.get_pages("/moved"))
         assert [[item["id"] for item in page] for page in moved] == [[1], [2]]
