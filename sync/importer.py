@@ -265,8 +265,9 @@ def _course_recorded(run_id: int, result: CourseResult) -> ImportRun:
             logger.exception("Import #%s: rules of %d courses not checked", run_id, len(batch))
             ImportRunError.objects.create(
                 run=run,
-                message=f"The rules of courses {batch[0]}..{batch[-1]} were not checked "
-                f"after they were imported ({exc}); the next import checks them.",
+                message=f"The rules of {len(batch)} imported courses (Canvas ids "
+                f"{', '.join(map(str, sorted(batch)))}) were not checked: {exc}. The next "
+                f"import checks them again.",
             )
     if run.courses_done + run.courses_failed >= run.courses_total:
         return _run_finish(run_id, None)

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0011_grade_outcome_keys'),
+        ("sync", "0011_grade_outcome_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importrun',
-            name='rules_pending',
-            field=models.JSONField(blank=True, default=list, editable=False, help_text='Canvas ids of the courses imported whose rules are not checked yet.'),
+            model_name="importrun",
+            name="rules_pending",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                editable=False,
+                help_text="Canvas ids of the courses imported whose rules are not checked yet.",
+            ),
         ),
     ]

@@ -5,24 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0012_import_rules_pending'),
+        ("sync", "0012_import_rules_pending"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='passbackstate',
-            name='run',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sync.syncrun'),
+            model_name="passbackstate",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="sync.syncrun",
+            ),
         ),
         migrations.AlterField(
-            model_name='passbackstate',
-            name='sourced_id',
+            model_name="passbackstate",
+            name="sourced_id",
             field=models.CharField(max_length=120),
         ),
         migrations.AddConstraint(
-            model_name='passbackstate',
-            constraint=models.UniqueConstraint(fields=('sourced_id',), name='passbackstate_sourced_id_unique'),
+            model_name="passbackstate",
+            constraint=models.UniqueConstraint(
+                fields=("sourced_id",), name="passbackstate_sourced_id_unique"
+            ),
         ),
     ]
