@@ -105,9 +105,7 @@ class Roster:
         layout = self._layout
         info = layout.course_info(course_id)
         # The course as generated, without Canvas-side mutations (see the module docstring).
-        data = build_course(
-            layout, info, base_url=DEFAULT_BASE_URL, user=self._user, grades=False
-        )
+        data = build_course(layout, info, base_url=DEFAULT_BASE_URL, user=self._user, grades=False)
         school = layout.school_sis_id(info.school)
         stamp = iso(info.term.start)
         students: dict[int, set[str]] = {}
