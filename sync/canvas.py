@@ -316,7 +316,7 @@ class CanvasClient:
         headers: dict[str, str],
     ) -> requests.Response:
         if self._direct and method == "GET":
-            lane = self._local.__dict__.get("lane")
+            lane = getattr(self._local, "lane", None)
             if lane is None:
                 lane = self._local.lane = DirectLane(self._session(), self.base_url, self._timeouts)
                 with self._lock:

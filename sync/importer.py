@@ -26,7 +26,7 @@ from courses.models import (
     Term,
 )
 from sync import canvas_rows as rows
-from sync.bulk import bulk_upsert, commits_wait_for_disk, mark_deleted
+from sync.bulk import bulk_upsert, commits_wait_for_disk, mark_deleted, relaxed_commits
 from sync.canvas import CanvasClient, CanvasError
 from sync.course_import import CourseResult, course_import, items
 from sync.fanout import enqueue
@@ -150,12 +150,8 @@ def import_course_in_run(*, run_id: int, item: dict) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
     if run.finished_at:  # the run was stopped (e.g. the token was rejected): nothing to do
         return run
-    commits_wait_for_disk(False)
-    try:
-        with _import_client() as client:
-            result = _course_job(run, client, item, _known_parents())
-    finally:
-        commits_wait_for_disk(True)
+    with relaxed_commits(), _import_client() as client:
+        result = _course_job(run, client, item, _known_parents())
     if result.fatal:
         _run_record(run_id, result, batches=False)
         return _run_finish(run_id, result.fatal)

@@ -155,7 +155,7 @@ class OneRosterClient:
         self._lock = threading.Lock()  # guards the counter and the session list
         # The access token; a slot may be shared by the clients of one process (shared_slot).
         self._slot = token_slot or TokenSlot()
-        # Gradebook calls take a DirectLane to the pool; False sends them through requests'
+        # Gradebook calls take a DirectLane (a kept connection); False sends them through requests'
         # adapter, where HTTP mocking libraries intercept them.
         self._direct = direct
         # Kept connections outlive the client: the next client of this thread (a worker's next
@@ -434,9 +434,9 @@ class OneRosterClient:
     def _send_json(
         self, method: str, url: str, headers: dict[str, str], payload: Any
     ) -> requests.Response:
-        """A gradebook call: a passback sends one per grade, so it takes the DirectLane to the
-        connection pool (or, without one, goes straight to requests' adapter, skipping
-        Session.request's merging of cookies, hooks and settings)."""
+        """A gradebook call: a passback sends one per grade, so it takes the DirectLane (or,
+        without one, goes straight to requests' adapter, skipping Session.request's merging of
+        cookies, hooks and settings)."""
         body = _json_body(payload)
         lane = self._lane()
         response = lane.send(method, url, headers, body) if lane else None
