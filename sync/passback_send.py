@@ -8,6 +8,7 @@ confirmations, and a resumed section asks IC for those results before sending th
 
 import logging
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, as_completed, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +26,8 @@ from sync.sis_slots import Permits, sis_permits
 
 logger = logging.getLogger(__name__)
 
-RECORD_EVERY = 50  # confirmations written per batch
-RECORD_EVERY_SECONDS = 0.5
+RECORD_EVERY = 200  # confirmations written per batch
+RECORD_EVERY_SECONDS = 1.0
 
 
 class RunStopped(Exception):
@@ -89,8 +90,8 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
     with sis_permits() as permits, permits.pool() as pool:
         ready = _send_line_items(run, outcomes, client, pool, now)
         sendable = [o for o in ready if o.line_item.get("status") != "tobedeleted"]
-        _send_results(run, sendable, client, pool, resumed, permits)
-    _settle(outcomes)
+        tally = _send_results(run, sendable, client, pool, resumed, permits)
+    _settle(outcomes, tally, resumed)
 
 
 def _send_line_items(
@@ -138,8 +139,11 @@ def _send_results(
     pool: Executor,
     resumed: set[int],
     permits: Permits,
-) -> None:
+) -> Counter[tuple[int, str]]:
+    """Send the pending results of these pairs; returns how many of each pair's grades ended
+    posted and failed here, as {(pair, status): n}."""
     by_pk = {o.pk: o for o in outcomes}
+    tally: Counter[tuple[int, str]] = Counter()
     pending = [
         _Pending(*row)
         for row in GradeOutcome.objects.filter(
@@ -149,7 +153,7 @@ def _send_results(
         .values_list(*_PENDING_COLUMNS)
     ]
     if not pending:
-        return
+        return tally
     version = settings.SIS_ONEROSTER_VERSION
     base_url = settings.SIS_BASE_URL
     confirmed: list[tuple[_Pending, dict, Sent]] = []
@@ -190,31 +194,39 @@ def _send_results(
                 confirmed.append((grade, payload, answer))
         if len(confirmed) >= RECORD_EVERY or time.monotonic() - last_flush > RECORD_EVERY_SECONDS:
             permits.keep()
-            _record(run, confirmed, failed)
+            _record(run, confirmed, failed, tally)
             confirmed, failed = [], []
             last_flush = time.monotonic()
-    _record(run, confirmed, failed)
+    _record(run, confirmed, failed, tally)
     if stop is not None:
         raise RunStopped(str(stop)) from stop
+    return tally
 
 
-def _settle(outcomes: list[AssignmentOutcome]) -> None:
-    """Each pair's final status from its grades' outcomes (one grouped count for the section)."""
-    counts: dict[int, dict[str, int]] = {}
-    for pk, status, n in (
-        GradeOutcome.objects.filter(assignment_outcome__in=[o.pk for o in outcomes])
-        .values("assignment_outcome", "status")
-        .annotate(n=Count("id"))
-        .values_list("assignment_outcome", "status", "n")
-    ):
-        counts.setdefault(pk, {})[status] = n
+def _settle(
+    outcomes: list[AssignmentOutcome], tally: Counter[tuple[int, str]], resumed: set[int]
+) -> None:
+    """Each pair's final status from what its grades became. Every grade sent for a pair
+    whose sending began here is in ``tally``; a resumed pair's grades may have been posted
+    before the crash, so those pairs are counted in the database (one grouped count)."""
+    counts = Counter(tally)
+    if resumed:  # the database holds this call's outcomes too: its counts replace the tally
+        for pk, status, n in (
+            GradeOutcome.objects.filter(
+                assignment_outcome__in=[o.pk for o in outcomes if o.pk in resumed],
+                status__in=(GradeOutcome.Status.POSTED, GradeOutcome.Status.FAILED),
+            )
+            .values("assignment_outcome", "status")
+            .annotate(n=Count("id"))
+            .values_list("assignment_outcome", "status", "n")
+        ):
+            counts[pk, status] = n
     settled = []
     for outcome in outcomes:
         if outcome.status == AssignmentOutcome.Status.FAILED:  # its line item failed
             continue
-        mine = counts.get(outcome.pk, {})
-        failed = mine.get(GradeOutcome.Status.FAILED, 0)
-        posted = mine.get(GradeOutcome.Status.POSTED, 0)
+        failed = counts[outcome.pk, GradeOutcome.Status.FAILED]
+        posted = counts[outcome.pk, GradeOutcome.Status.POSTED]
         if failed:
             outcome.status = AssignmentOutcome.Status.FAILED
             outcome.message = f"{failed} grades failed, {posted} posted."
@@ -265,7 +277,9 @@ def _record(
     run: SyncRun,
     confirmed: list[tuple[_Pending, dict, Sent]],
     failed: list[tuple[_Pending, OneRosterError]],
+    tally: Counter[tuple[int, str]],
 ) -> None:
+    """Write these outcomes (and what IC now holds) and add them to ``tally``."""
     if not confirmed and not failed:
         return
     now = timezone.now()
@@ -295,6 +309,8 @@ def _record(
             [(g.result_sourced_id, "result", _state_value(g)) for g, *_ in confirmed],
             now,
         )
+    tally.update((g.assignment_outcome_id, g.status) for g, *_ in confirmed)
+    tally.update((g.assignment_outcome_id, g.status) for g, _ in failed)
 
 
 def _state_value(grade: _Pending) -> dict:

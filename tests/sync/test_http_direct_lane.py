@@ -3,6 +3,8 @@
 import gzip
 import http.server
 import json
+import socket
+import socket
 import threading
 import time
 
@@ -166,3 +168,80 @@ def test_a_canvas_client_pages_on_its_lane_and_follows_a_redirect_through_reques
         moved = list(canvas.get_pages("/moved"))
         assert [[item["id"] for item in page] for page in moved] == [[1], [2]]
         assert canvas.requests_made == 4
+
+
+def _raw_server(answers: list[bytes]) -> tuple[str, threading.Thread]:
+    """A server that answers each request on one connection with the next canned bytes, then
+    closes it: for framings the standard server does not write."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as reader:
+            for answer in answers:
+                while reader.readline() not in (b"\r\n", b""):
+                    pass  # the request's head; these tests send no body
+                try:
+                    connection.sendall(answer)
+                except BrokenPipeError:  # the client gave up on a garbled answer
+                    break
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread
+
+
+def test_every_framing_of_an_answer_is_read_whole_and_the_connection_kept_when_it_can_be():
+    base, thread = _raw_server(
+        [
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Part: a\r\n  b\r\n\r\n"
+            b"5;ext=1\r\n[1, 2\r\n4\r\n, 3]\r\n0\r\nX-Trailer: t\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 404 Not Found\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+            b"Content-Length: 2\r\n\r\n{}",
+            b"HTTP/1.0 200 OK\r\n\r\n[]",  # no length: the body ends with the connection
+        ]
+    )
+    lane = lane_for(base)
+    chunked = lane.send("GET", f"{base}/a", {}, None)
+    assert chunked.status_code == 200
+    assert chunked.json() == [1, 2, 3]
+    assert chunked.headers["X-Part"] == "a b"  # a folded header line joined
+    assert lane.send("DELETE", f"{base}/b", {}, None).status_code == 204
+    missing = lane.send("GET", f"{base}/c", {}, None)
+    assert (missing.status_code, missing.reason, missing.content) == (404, "Not Found", b"{}")
+    assert missing.headers["set-cookie"] == "a=1, b=2"
+    assert lane.send("GET", f"{base}/d", {}, None).json() == []
+    assert lane.connections_opened == 1
+    assert lane._wire is None  # the last answer ended with its connection
+    thread.join(5)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"",  # closed without a word
+        b"SMTP ready\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # cut short
+        b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 70_000 + b"\r\n\r\n",
+    ],
+)
+def test_a_garbled_answer_is_a_connection_error_and_the_next_call_reconnects(answer):
+    base, thread = _raw_server([answer])
+    lane = lane_for(base)
+    with pytest.raises(requests.ConnectionError):
+        lane.send("GET", f"{base}/x", {}, None)
+    assert lane._wire is None
+    thread.join(5)
+
+
+def test_a_url_with_a_space_is_refused_before_anything_is_sent(server):
+    lane = lane_for(server)
+    with pytest.raises(requests.exceptions.InvalidURL):
+        lane.send("GET", f"{server}/a b", {}, None)
+    assert lane.connections_opened == 0
