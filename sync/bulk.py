@@ -151,7 +151,9 @@ def _upsert_by_copy(
     global _load_tables
     _load_tables += 1
     scratch = f"_gpb_load_{_load_tables}"
-    with transaction.atomic():  # ON COMMIT DROP needs a transaction (or joins the caller's)
+    # ON COMMIT DROP needs a transaction: this one, or the caller's (no savepoint needed: the
+    # scratch table goes with whichever ends).
+    with transaction.atomic(savepoint=False):
         connection.ensure_connection()
         # Django's cursors bind parameters client-side; COPY needs psycopg's own cursor.
         with psycopg.Cursor(connection.connection) as cursor:

@@ -374,15 +374,30 @@ class AssignmentOutcome(models.Model):
         BLOCKED = "blocked"
         FAILED = "failed"
 
-    # (run, assignment, section) is unique: that index serves lookups by run.
+    # (run, assignment, section) is unique: that index serves lookups by run. A district run
+    # plans a hundred thousand pairs, for a run, assignments and sections the plan has just
+    # read in its own transaction: the database does not check their keys again (three
+    # lookups per pair at commit). Deletes still cascade: Django does that.
     run = models.ForeignKey(
-        SyncRun, on_delete=models.CASCADE, related_name="assignments", db_index=False
+        SyncRun,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
+        db_constraint=False,
     )
     assignment = models.ForeignKey(
-        "courses.Assignment", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+        "courses.Assignment",
+        to_field="canvas_id",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     section = models.ForeignKey(
-        "courses.Section", to_field="canvas_id", on_delete=models.CASCADE, related_name="+"
+        "courses.Section",
+        to_field="canvas_id",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     rule_codes = models.JSONField(default=list, blank=True, help_text="Blocking rules, if any.")

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from courses.models import Assignment, Course, Enrollment, Section, Submission
@@ -269,7 +270,7 @@ class _CoursePlan:
             course_id=course_id, sis_section_id__isnull=False
         ).values_list("sis_section_id", flat=True)
         for class_id, title, sourced_id in SisCategory.objects.filter(
-            class_sourced_id__in=list(class_ids), status="active"
+            class_sourced_id__in=class_ids, status="active"
         ).values_list("class_sourced_id", "title", "sourced_id"):
             self.categories[class_id][title.strip().casefold()] = sourced_id
         self.sent = {
@@ -397,21 +398,24 @@ def _value_hash(grade: GradeInput, value: dict) -> str:
 
 def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:
     """Close the run once nothing is pending (or at once on a run-wide error)."""
+    if error is None:
+        # Every section's task calls this after its own pairs are settled and committed, so
+        # while another section is pending a plain look is enough: the section that settles
+        # last finds nothing pending and closes the run under the lock below.
+        run = SyncRun.objects.annotate(pending=_PENDING).get(pk=run_id)
+        if run.finished_at or run.pending:
+            return run
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.finished_at:
             return run
-        if (
-            error is None
-            and run.assignments.filter(status=AssignmentOutcome.Status.PENDING).exists()
-        ):
+        pending = run.assignments.filter(status=AssignmentOutcome.Status.PENDING)
+        if error is None and pending.exists():
             return run
         if error is not None:
             run.status, run.message = SyncRun.Status.FAILED, str(error)
             message = f"Run stopped: {error}"
-            run.assignments.filter(status=AssignmentOutcome.Status.PENDING).update(
-                status=AssignmentOutcome.Status.FAILED, message=message[:2000]
-            )
+            pending.update(status=AssignmentOutcome.Status.FAILED, message=message[:2000])
             run.grades.filter(status=GradeOutcome.Status.PENDING).update(
                 status=GradeOutcome.Status.FAILED, reason="run_failed", detail=str(error)[:2000]
             )
@@ -422,6 +426,11 @@ def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at", "inputs_as_of"])
     return run
+
+
+_PENDING = Exists(
+    AssignmentOutcome.objects.filter(run=OuterRef("pk"), status=AssignmentOutcome.Status.PENDING)
+)
 
 
 def passback_counts(run: SyncRun) -> dict:

@@ -68,18 +68,21 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
 
     The section goes as one batch: its changed line items first, then every pending result of
     the pairs whose line item IC holds, ``SIS_MAX_CONCURRENCY`` requests at a time, then each
-    pair's status from one grouped count.
+    pair's status from what its grades became.
     """
-    run = SyncRun.objects.get(pk=run_id)
-    if run.finished_at:
-        return
     outcomes = list(
-        run.assignments.filter(
-            section_id=section_id, status=AssignmentOutcome.Status.PENDING
-        ).order_by("assignment_id")
+        AssignmentOutcome.objects.filter(
+            run_id=run_id,
+            run__finished_at__isnull=True,
+            section_id=section_id,
+            status=AssignmentOutcome.Status.PENDING,
+        )
+        .select_related("run")
+        .order_by("assignment_id")
     )
     if not outcomes:
-        return
+        return  # sent already, or the run was closed
+    run = outcomes[0].run
     now = timezone.now()
     # Pairs whose sending began before and never finished: their worker died. What IC
     # confirmed in the meantime may not be recorded here, so their grades are checked first.
@@ -102,14 +105,16 @@ def _send_line_items(
     now: datetime,
 ) -> list[AssignmentOutcome]:
     """PUT the line items IC does not hold as they are; returns the pairs ready for results."""
-    items = {o.pk: {**o.line_item, "dateLastModified": utc_iso(now)} for o in outcomes}
+    stamp = utc_iso(now)
+    items = {o.pk: {**o.line_item, "dateLastModified": stamp} for o in outcomes}
+    hashes = {pk: content_hash(item) for pk, item in items.items()}
     held = dict(
         PassbackState.objects.filter(
             sourced_id__in=[o.line_item_sourced_id for o in outcomes]
         ).values_list("sourced_id", "value_hash")
     )
-    changed = [o for o in outcomes if held.get(o.line_item_sourced_id) != content_hash(items[o.pk])]
-    ready = [o for o in outcomes if o not in changed]
+    changed = [o for o in outcomes if held.get(o.line_item_sourced_id) != hashes[o.pk]]
+    ready = [o for o in outcomes if held.get(o.line_item_sourced_id) == hashes[o.pk]]
     futures = {
         pool.submit(client.put_line_item, o.line_item_sourced_id, items[o.pk]): o for o in changed
     }
@@ -124,7 +129,9 @@ def _send_line_items(
                 stop = stop or exc
             continue
         outcome.line_item_sent, outcome.http_status = True, answer.status
-        confirmed.append((outcome.line_item_sourced_id, "lineItem", items[outcome.pk]))
+        confirmed.append(
+            (outcome.line_item_sourced_id, "lineItem", items[outcome.pk], hashes[outcome.pk])
+        )
         ready.append(outcome)
     _confirm(run, confirmed, now)
     if stop is not None:
@@ -304,11 +311,8 @@ def _record(
                 for g in [g for g, *_ in confirmed] + [g for g, _ in failed]
             ],
         )
-        _confirm(
-            run,
-            [(g.result_sourced_id, "result", _state_value(g)) for g, *_ in confirmed],
-            now,
-        )
+        states = [(g.result_sourced_id, _state_value(g)) for g, *_ in confirmed]
+        _confirm(run, [(sid, "result", v, content_hash(v)) for sid, v in states], now)
     tally.update((g.assignment_outcome_id, g.status) for g, *_ in confirmed)
     tally.update((g.assignment_outcome_id, g.status) for g, _ in failed)
 
@@ -318,16 +322,17 @@ def _state_value(grade: _Pending) -> dict:
     return {**value, "late": info["late"], "missing": info["missing"], "class": info["class"]}
 
 
-def _confirm(run: SyncRun, sent: list[tuple[str, str, dict]], now: datetime) -> None:
-    """Remember what IC confirmed, so that the next run sends only what changed."""
+def _confirm(run: SyncRun, sent: list[tuple[str, str, dict, str]], now: datetime) -> None:
+    """Remember what IC confirmed, as (sourcedId, kind, value, its content_hash), so that the
+    next run sends only what changed."""
     if not sent:
         return
     bulk_upsert(
         PassbackState,
         ["sourced_id", "kind", "course_canvas_id", "value_hash", "value", "confirmed_at", "run_id"],
         [
-            (sourced_id, kind, run.course_id, content_hash(value), value, now, run.pk)
-            for sourced_id, kind, value in sent
+            (sourced_id, kind, run.course_id, value_hash, value, now, run.pk)
+            for sourced_id, kind, value, value_hash in sent
         ],
         compare=["value_hash", "confirmed_at", "run_id", "kind"],
         touch=None,

@@ -40,6 +40,7 @@ def sis_categories_refresh(
     ):
         known[row[0]].add(row[1:])
     errors = []
+    changed: dict[str, set[tuple]] = {}
     now = now or timezone.now()
     with sis_permits() as permits, permits.pool() as pool:
         futures = {pool.submit(client.categories, class_id): class_id for class_id in class_ids}
@@ -52,6 +53,7 @@ def sis_categories_refresh(
                 if exc.kind == "auth":
                     for other in futures:
                         other.cancel()
+                    _replace(changed, now)  # keep what was read before
                     raise  # every class would fail the same way: say it once
                 errors.append(f"class {class_id}: {exc}")
                 continue
@@ -64,20 +66,34 @@ def sis_categories_refresh(
                 for c in categories
                 if isinstance(c, dict) and c.get("sourcedId")
             }
-            if fresh == known.get(class_id, set()):
-                continue
-            with transaction.atomic():
-                SisCategory.objects.filter(class_sourced_id=class_id).delete()
-                SisCategory.objects.bulk_create(
-                    SisCategory(
-                        class_sourced_id=class_id,
-                        sourced_id=sourced_id,
-                        title=title,
-                        status=status,
-                        fetched_at=now,
-                    )
-                    for sourced_id, title, status in sorted(fresh)
-                )
+            if fresh != known.get(class_id, set()):
+                changed[class_id] = fresh
+                if len(changed) >= WRITE_EVERY:
+                    _replace(changed, now)
+                    changed = {}
+    _replace(changed, now)
     if errors:
         logger.warning("IC categories: %d classes failed, e.g. %s", len(errors), errors[0])
     return errors
+
+
+WRITE_EVERY = 100  # classes whose categories changed, written in one transaction
+
+
+def _replace(changed: dict[str, set[tuple]], now: datetime) -> None:
+    """Store these classes' categories in place of what was kept for them."""
+    if not changed:
+        return
+    with transaction.atomic():
+        SisCategory.objects.filter(class_sourced_id__in=list(changed)).delete()
+        SisCategory.objects.bulk_create(
+            SisCategory(
+                class_sourced_id=class_id,
+                sourced_id=sourced_id,
+                title=title,
+                status=status,
+                fetched_at=now,
+            )
+            for class_id, fresh in changed.items()
+            for sourced_id, title, status in sorted(fresh)
+        )

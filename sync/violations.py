@@ -85,6 +85,7 @@ def course_violations_refresh(
 def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, dict]]:
     """The rule book's input for these courses, in a few queries, with each course's school/term."""
     sections = defaultdict(list)
+    class_course = {}  # the course of each live class (section with a SIS id)
     for row in (
         Section.objects.filter(course_id__in=course_ids)
         .annotate(
@@ -102,6 +103,8 @@ def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, d
         )
     ):
         sections[row[0]].append(rules.SectionIn(*row[1:]))
+        if row[3] is not None and not row[5]:
+            class_course[row[3]] = row[0]
 
     overrides = defaultdict(list)
     for row in AssignmentOverride.objects.filter(
@@ -147,12 +150,6 @@ def courses_for_rules(course_ids: list[int]) -> Iterator[tuple[rules.CourseIn, d
             )
         )
 
-    class_course = {}
-    for course_id, sis_id, deleted in Section.objects.filter(
-        course_id__in=course_ids, sis_section_id__isnull=False
-    ).values_list("course_id", "sis_section_id", "deleted"):
-        if not deleted:
-            class_course[sis_id] = course_id
     categories = defaultdict(set)
     for class_id, title in SisCategory.objects.filter(
         class_sourced_id__in=list(class_course), status="active"
