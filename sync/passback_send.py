@@ -215,7 +215,7 @@ def _settle(
 ) -> None:
     """Each pair's final status from what its grades became. Every grade sent for a pair
     whose sending began here is in ``tally``; a resumed pair's grades may have been posted
-    before the crash, so those pairs are counted in the database (one grouped count)."""
+    before the crash, so those pairs are counted in the database."""
     counts = Counter(tally)
     if resumed:  # the database holds this call's outcomes too: its counts replace the tally
         for pk, status, n in (

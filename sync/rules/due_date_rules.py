@@ -10,6 +10,7 @@ from sync.rules.definitions import (
     base_due_at,
     effective_due_at,
     latest_due_at,
+    minute_of,
     same_minute,
     section_override,
     student_overrides,
@@ -128,15 +129,17 @@ def rule_due_date_outside_term(course: CourseIn, policy: Policy, now: datetime) 
     start, start_of = (course.start_at, "course") if own_start else (course.term_start, "term")
     end, end_of = (course.end_at, "course") if own_end else (course.term_end, "term")
     zone = policy.display_tz
+    first = None if start is None else minute_of(start)
+    last = None if end is None else minute_of(end)
     found = []
     for a in synced_assignments(course):
         for section in assigned_sections(a, course):
             due = effective_due_at(a, section)
             if due is None:
                 continue
-            if start is not None and to_minute(due) < to_minute(start):
+            if first is not None and minute_of(due) < first:
                 of, where = start_of, f"before the {start_of} starts ({when(start, zone)})"
-            elif end is not None and to_minute(due) > to_minute(end):
+            elif last is not None and minute_of(due) > last:
                 of, where = end_of, f"after the {end_of} ends ({when(end, zone)})"
             else:
                 continue
@@ -165,9 +168,9 @@ def rule_due_date_outside_availability(
         due = base_due_at(a)
         if due is None:
             continue
-        if a.unlock_at is not None and to_minute(due) < to_minute(a.unlock_at):
+        if a.unlock_at is not None and minute_of(due) < minute_of(a.unlock_at):
             where = f"before \u201cAvailable from\u201d ({when(a.unlock_at, zone)})"
-        elif a.lock_at is not None and to_minute(due) > to_minute(a.lock_at):
+        elif a.lock_at is not None and minute_of(due) > minute_of(a.lock_at):
             where = f"after \u201cUntil\u201d ({when(a.lock_at, zone)})"
         else:
             continue

@@ -29,6 +29,7 @@ from sync.rules import (
     active_sections,
     assigned_sections,
     blocking_scope,
+    definitions,
     effective_due_at,
     evaluate_course,
     is_synced,
@@ -1043,3 +1044,25 @@ def test_assigned_sections_are_active_and_effective_dates_come_from_the_data(sub
             assert assigned == active
         dates = {a.due_at} | {o.due_at for o in a.overrides}
         assert all(effective_due_at(a, s) in dates for s in assigned)
+
+
+_AWARE = st.datetimes(
+    min_value=datetime(1900, 1, 2),
+    max_value=datetime(2200, 1, 1),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+    ),
+)
+
+
+@given(_AWARE, _AWARE)
+def test_minute_numbers_compare_exactly_as_minutes_do(first, second):
+    minute, number = definitions.to_minute, definitions.minute_of
+    assert (number(first) < number(second)) == (minute(first) < minute(second))
+    assert (number(first) == number(second)) == (minute(first) == minute(second))
+    assert definitions.same_minute(first, second) == (minute(first) == minute(second))
+
+
+def test_a_minute_number_needs_a_timezone():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        definitions.minute_of(datetime(2026, 1, 1, 12, 0))
