@@ -4,7 +4,6 @@ import gzip
 import http.server
 import json
 import socket
-import socket
 import threading
 import time
 
