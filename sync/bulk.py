@@ -264,6 +264,17 @@ def commits_wait_for_disk(wait: bool) -> None:
             cursor.execute(f"SET synchronous_commit TO {'DEFAULT' if wait else 'off'}")
 
 
+def statistics_refresh(tables: Iterable[type[models.Model]]) -> None:
+    """Have the database sample these tables again (ANALYZE), so that its planner knows their
+    sizes after a bulk load. PostgreSQL's autovacuum does so only after a delay, and never where
+    it is turned off; until then a lookup joined to a table it believes empty may be planned
+    as a scan of the whole table (seen: 5.5 ms a call instead of 0.25 ms)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"ANALYZE {qn(model._meta.db_table)}")
+
+
 @contextmanager
 def relaxed_commits() -> Iterator[None]:
     """Within the block, commits do not wait for the disk (commits_wait_for_disk)."""

@@ -22,11 +22,24 @@ from django.utils import timezone
 
 from courses.models import (
     Account,
+    Assignment,
+    AssignmentGroup,
+    AssignmentOverride,
     Course,
+    Enrollment,
+    Person,
+    Section,
+    Submission,
     Term,
 )
 from sync import canvas_rows as rows
-from sync.bulk import bulk_upsert, commits_wait_for_disk, mark_deleted, relaxed_commits
+from sync.bulk import (
+    bulk_upsert,
+    commits_wait_for_disk,
+    mark_deleted,
+    relaxed_commits,
+    statistics_refresh,
+)
 from sync.canvas import CanvasClient, CanvasError
 from sync.course_import import CourseResult, course_import, items
 from sync.fanout import enqueue
@@ -40,6 +53,19 @@ logger = logging.getLogger(__name__)
 # reading that course; re-reading a few minutes of grades is cheap and loses nothing.
 GRADED_SINCE_MARGIN = timedelta(minutes=10)
 PROGRESS_EVERY_SECONDS = 1.0
+# What an import writes; their planner statistics are refreshed at the end of each full import.
+IMPORTED_TABLES = (
+    Account,
+    Term,
+    Person,
+    Course,
+    Section,
+    AssignmentGroup,
+    Assignment,
+    AssignmentOverride,
+    Enrollment,
+    Submission,
+)
 # An import checks the rule book on each batch of imported courses while it imports the next
 # ones (a fanned-out import, on whichever worker completes the batch), so that the run ends soon
 # after its last course.
@@ -317,6 +343,8 @@ def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
     if run.finished_at:
         return run
     if fatal is None or run.courses_done:
+        if run.kind == ImportRun.Kind.FULL:  # the nightly run: the tables' sizes may have moved
+            statistics_refresh(IMPORTED_TABLES)
         # What was imported is evaluated before the run ends, so that a finished run's
         # findings are current and the dashboard never shows stale ones.
         checked = _courses_imported_by(run) - set(run.rules_pending)

@@ -313,3 +313,22 @@ def test_an_incremental_import_rewrites_only_courses_canvas_describes_differentl
 
     assert run.counts["courses_unchanged"] == 1
     assert Assignment.objects.get(canvas_id=2000).name == "Renamed in Canvas"
+
+
+def test_a_full_import_has_the_database_sample_the_tables_it_filled():
+    """So that its planner knows their sizes now, not at autovacuum's next pass (or never,
+    where autovacuum is off)."""
+    from django.db import connection
+
+    run_import(small_district(), full=True)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname LIKE 'courses_%%' "
+                "AND last_analyze IS NOT NULL"
+            )
+        else:
+            cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        sampled = {row[0] for row in cursor.fetchall()}
+    assert {"courses_submission", "courses_section", "courses_course"} <= sampled
