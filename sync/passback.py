@@ -396,6 +396,12 @@ def _value_hash(grade: GradeInput, value: dict) -> str:
     )
 
 
+# Whether a run still has a pair to send (annotated on the run).
+_PENDING = Exists(
+    AssignmentOutcome.objects.filter(run=OuterRef("pk"), status=AssignmentOutcome.Status.PENDING)
+)
+
+
 def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:
     """Close the run once nothing is pending (or at once on a run-wide error)."""
     if error is None:
@@ -426,11 +432,6 @@ def passback_finish(run_id: int, *, error: Exception | None = None) -> SyncRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at", "inputs_as_of"])
     return run
-
-
-_PENDING = Exists(
-    AssignmentOutcome.objects.filter(run=OuterRef("pk"), status=AssignmentOutcome.Status.PENDING)
-)
 
 
 def passback_counts(run: SyncRun) -> dict:

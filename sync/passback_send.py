@@ -216,7 +216,6 @@ def _settle(
     """Each pair's final status from what its grades became. Every grade sent for a pair
     whose sending began here is in ``tally``; a resumed pair's grades may have been posted
     before the crash, so those pairs are counted in the database."""
-    counts = Counter(tally)
     if resumed:  # the database holds this call's outcomes too: its counts replace the tally
         for pk, status, n in (
             GradeOutcome.objects.filter(
@@ -227,13 +226,13 @@ def _settle(
             .annotate(n=Count("id"))
             .values_list("assignment_outcome", "status", "n")
         ):
-            counts[pk, status] = n
+            tally[pk, status] = n
     settled = []
     for outcome in outcomes:
         if outcome.status == AssignmentOutcome.Status.FAILED:  # its line item failed
             continue
-        failed = counts[outcome.pk, GradeOutcome.Status.FAILED]
-        posted = counts[outcome.pk, GradeOutcome.Status.POSTED]
+        failed = tally[outcome.pk, GradeOutcome.Status.FAILED]
+        posted = tally[outcome.pk, GradeOutcome.Status.POSTED]
         if failed:
             outcome.status = AssignmentOutcome.Status.FAILED
             outcome.message = f"{failed} grades failed, {posted} posted."

@@ -169,6 +169,14 @@ def test_a_canvas_client_pages_on_its_lane_and_follows_a_redirect_through_reques
         assert canvas.requests_made == 4
 
 
+def _request_head(reader) -> list[bytes]:
+    """A request's head lines (these tests send no body); none when the client closed."""
+    lines = []
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        lines.append(line)
+    return lines
+
+
 def _raw_server(answers: list[bytes]) -> tuple[str, threading.Thread]:
     """A server that answers each request on one connection with the next canned bytes, then
     closes it: for framings the standard server does not write."""
@@ -178,8 +186,8 @@ def _raw_server(answers: list[bytes]) -> tuple[str, threading.Thread]:
         connection, _ = listener.accept()
         with connection, connection.makefile("rb") as reader:
             for answer in answers:
-                while reader.readline() not in (b"\r\n", b""):
-                    pass  # the request's head; these tests send no body
+                if not _request_head(reader):
+                    break  # the client closed the connection
                 try:
                     connection.sendall(answer)
                 except BrokenPipeError:  # the client gave up on a garbled answer
