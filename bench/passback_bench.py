@@ -5,7 +5,10 @@ Three nightly runs (`sync.tasks.passback_district`, as the schedule calls it): t
 (everything in the sync window is new), a second with nothing changed (must send nothing), and a
 third after 1% of the posted grades changed as the hourly import writes them (new score,
 `graded_at` and `imported_at` now; must send exactly those). Each is timed from the request until
-every run it queued has finished. Prints and appends to bench/RESULTS.md.
+every run it queued has finished. Then, twice, a first nightly run of every course but the
+busiest, which a person asks for 5 s in: once queued as a person's run is (interactive lane,
+sync/lanes.py), once behind the nightly tasks as before the lanes (the control); timed from
+the person's request until their run finished. Prints and appends to bench/RESULTS.md.
 Usage: .venv/bin/python bench/passback_bench.py [--workers 4] [--concurrency 4] [--courses N]
 (--courses limits the nightly run to the N courses with the most grades; default: every course.)
 """
@@ -75,6 +78,52 @@ def nightly(course_ids: list[int] | None) -> tuple[float, str, dict]:
     return elapsed, message, grades
 
 
+def empty_passback() -> None:
+    """Forget every run and what IC holds, so the next nightly run is a first one again."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE sync_gradeoutcome, sync_assignmentoutcome, sync_syncrun, "
+            "sync_passbackstate, sync_siscategory, sync_sisslot"
+        )
+
+
+def teacher_during_nightly(course_ids: list[int], teacher_course: int, lane: str) -> dict:
+    """A first nightly run of every course but one; 5 s in, a person asks for that one.
+
+    ``lane`` "interactive" is how a person's run is queued; "scheduled" queues it as the nightly
+    runs are (first in, first out behind them), which is how every run was queued before the
+    lanes: the control. Returns how long the person waited and how long the nightly run took.
+    """
+    from sync.models import SyncRun
+    from sync.passback import passback_request
+    from sync.tasks import passback_district
+
+    empty_passback()
+    started = time.perf_counter()
+    passback_district([cid for cid in course_ids if cid != teacher_course])
+    time.sleep(max(0.0, 5 - (time.perf_counter() - started)))
+    asked = time.perf_counter()
+    run, _ = passback_request(
+        course_id=teacher_course, requested_by="bench teacher", scheduled=lane == "scheduled"
+    )
+    waited = None
+    while SyncRun.objects.filter(finished_at__isnull=True).exists():
+        if waited is None and SyncRun.objects.get(pk=run.pk).finished_at:
+            waited = time.perf_counter() - asked
+        time.sleep(0.1)
+    if waited is None:
+        waited = time.perf_counter() - asked
+    run.refresh_from_db()
+    return {
+        "waited": waited,
+        "nightly": time.perf_counter() - started,
+        "status": run.status,
+        "posted": run.grades.filter(status="posted").count(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="district")
@@ -89,22 +138,18 @@ def main() -> None:
     setup_django()
     import redis
     from django.conf import settings
-    from django.db import connection
     from django.db.models import Count, F, Q
     from django.utils import timezone
 
     from courses.models import Course, Submission
     from sync.models import GradeOutcome
+    from sync.passback_changes import passback_courses
 
     if Course.objects.count() < 10:
         sys.exit("Import the district first: .venv/bin/python bench/import_bench.py")
     redis.Redis.from_url(REDIS_URL).flushdb()
     settle_after_import()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE sync_gradeoutcome, sync_assignmentoutcome, sync_syncrun, "
-            "sync_passbackstate, sync_siscategory, sync_sisslot"
-        )
+    empty_passback()
     scope, course_ids = "every course", None
     if args.courses:
         course_ids = list(
@@ -141,6 +186,19 @@ def main() -> None:
                     status="posted", run__requested_at__gte=now
                 ).values_list("submission_canvas_id", flat=True)
             )
+
+            # The busiest course, asked for by a person while the nightly run sends the rest.
+            everything = course_ids or list(passback_courses())
+            busiest = (
+                Course.objects.filter(canvas_id__in=everything)
+                .annotate(n=Count("submissions"))
+                .order_by("-n")
+                .values_list("canvas_id", flat=True)[0]
+            )
+            lanes = {
+                lane: teacher_during_nightly(everything, busiest, lane)
+                for lane in ("interactive", "scheduled")
+            }
         finally:
             workers.stop()
 
@@ -162,6 +220,19 @@ def main() -> None:
             f"- after changing {len(changed_ids):,} grades (1% of those posted): "
             f"{third.get('posted', 0):,} results posted in {third_s:.1f} s "
             f"(**{verdict}**); {third_msg}",
+            *(
+                f"- a person's run of the busiest course (course {busiest}), asked for 5 s into "
+                f"a first nightly run of every other course, queued {how}: finished "
+                f"**{m['waited']:.1f} s** after it was asked for ({m['status']}, "
+                f"{m['posted']:,} results posted); the nightly run took {m['nightly']:.1f} s"
+                for how, m in (
+                    ("in the interactive lane (as a person's run is)", lanes["interactive"]),
+                    (
+                        "behind the nightly tasks (as before the lanes, the control)",
+                        lanes["scheduled"],
+                    ),
+                )
+            ),
         ],
     )
 

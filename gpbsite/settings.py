@@ -131,6 +131,8 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# The same brokers with an interactive lane that workers take from first (sync/lanes.py).
+Q_CLUSTER["broker_class"] = "sync.lanes.RedisLanes" if REDIS_URL else "sync.lanes.OrmLanes"
 
 # Canvas (section 4 of ARCHITECTURE.md).
 CANVAS_BASE_URL = env("CANVAS_BASE_URL", default="http://127.0.0.1:8765")

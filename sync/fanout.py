@@ -3,8 +3,9 @@
 from typing import Any
 
 
-def enqueue(task: str, *args: Any, group: str) -> str:
-    """Queue ``sync.tasks.<task>(*args)``.
+def enqueue(task: str, *args: Any, group: str, interactive: bool = False) -> str:
+    """Queue ``sync.tasks.<task>(*args)``; ``interactive`` when a person is waiting for it, so
+    workers take it before scheduled bulk work (sync/lanes.py).
 
     Its outcome is recorded on our own rows (ImportRun, SyncRun and their outcomes), so django-q2
     keeps no record of its success: with a save limit, django-q2 reads every kept success each
@@ -13,4 +14,7 @@ def enqueue(task: str, *args: Any, group: str) -> str:
     """
     from django_q.tasks import async_task
 
-    return async_task(f"sync.tasks.{task}", *args, group=group, save=False)
+    from sync.lanes import interactive_queue
+
+    lane = {"cluster": interactive_queue()} if interactive else {}
+    return async_task(f"sync.tasks.{task}", *args, group=group, save=False, **lane)

@@ -313,6 +313,11 @@ class SyncRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.CharField(max_length=150, blank=True, default="")
     requested_at = models.DateTimeField()
+    scheduled = models.BooleanField(
+        default=False,
+        help_text="Queued by the nightly schedule: its tasks wait while runs a person asked for "
+        "go first.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")

@@ -82,10 +82,12 @@ def passback_request(
     section_ids: Iterable[int] = (),
     assignment_ids: Iterable[int] = (),
     requested_by: str = "",
+    scheduled: bool = False,
     enqueue: bool = True,
 ) -> tuple[SyncRun, bool]:
     """Queue a run for the course; returns (run, created). While a run of the course is queued
-    or running, a new request joins it instead: two runs never send for one course at once."""
+    or running, a new request joins it instead: two runs never send for one course at once.
+    A run a person asks for goes before scheduled ones (sync/lanes.py)."""
     active = SyncRun.objects.filter(course_id=course_id, status__in=SyncRun.ACTIVE).first()
     if active:
         return active, False
@@ -97,11 +99,14 @@ def passback_request(
                 assignment_ids=sorted(set(assignment_ids)),
                 requested_by=requested_by[:150],
                 requested_at=timezone.now(),
+                scheduled=scheduled,
             )
     except IntegrityError:  # another request won the race: join its run
         return SyncRun.objects.get(course_id=course_id, status__in=SyncRun.ACTIVE), False
     if enqueue:
-        fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}")
+        fanout.enqueue(
+            "passback_start", run.pk, group=f"passback-{run.pk}", interactive=not scheduled
+        )
     return run, True
 
 
@@ -495,7 +500,9 @@ def passback_retry(*, run_id: int, failed_only: bool = False, requested_by: str 
     run = SyncRun.objects.get(pk=run_id)
     if run.status in SyncRun.ACTIVE:
         if run.status == SyncRun.Status.RUNNING:
-            fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}")
+            # A person is waiting for it now: what is left goes in the interactive lane.
+            SyncRun.objects.filter(pk=run.pk).update(scheduled=False)
+            fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}", interactive=True)
         return run
     sections, assignments = run.section_ids, run.assignment_ids
     if failed_only:

@@ -53,7 +53,13 @@ def passback_start(run_id: int) -> str:
         return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
     sections = pending_sections(run_id)
     for section_id in sections:
-        enqueue("passback_section", run_id, section_id, group=f"passback-{run_id}")
+        enqueue(
+            "passback_section",
+            run_id,
+            section_id,
+            group=f"passback-{run_id}",
+            interactive=not run.scheduled,
+        )
     run = passback_finish(run_id)
     return f"passback #{run_id} {run.status}: {len(sections)} sections queued"
 
@@ -88,7 +94,8 @@ def passback_district(course_ids: list[int] | None = None) -> str:
         candidates = [cid for cid in candidates if cid in wanted]
     changed = courses_changed(candidates)
     created = sum(
-        passback_request(course_id=cid, requested_by="nightly schedule")[1] for cid in changed
+        passback_request(course_id=cid, requested_by="nightly schedule", scheduled=True)[1]
+        for cid in changed
     )
     unchanged = len(candidates) - len(changed)
     return f"{created} passback runs queued; {unchanged} courses unchanged since their last run"

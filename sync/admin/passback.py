@@ -167,12 +167,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "grade_counts",
     )
     list_select_related = ("course",)
-    list_filter = ("status", RunSchoolFilter, "requested_at")
+    list_filter = ("status", "scheduled", RunSchoolFilter, "requested_at")
     search_fields = ("course__name", "course__sis_course_id", "requested_by")
     search_help_text = "Course name or SIS id, or who requested the run."
     actions = ("retry_failed", "retry_run")
     fieldsets = (
-        (None, {"fields": ("course_link", "status", "requested_by", "message")}),
+        (None, {"fields": ("course_link", "status", "requested_by", "scheduled", "message")}),
         (
             "Progress",
             {"fields": ("requested_at", "started_at", "finished_at", "duration", "progress")},

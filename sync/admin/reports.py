@@ -26,6 +26,7 @@ from courses.admin import ReadOnlyInline
 from courses.models import Account
 from sync.admin.trend_chart import TrendChart, trend_chart
 from sync.cron import cron_next_runs, cron_time_zone
+from sync.lanes import interactive_queue
 from sync.models import ComplianceReport, ReportDelivery, ReportKind, ReportSchedule
 from sync.reports.delivery import deliveries_resend
 from sync.reports.render import csv_filename, percent, report_csv_chunks, report_html
@@ -329,6 +330,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
                 "sync.tasks.compliance_report_scheduled",
                 schedule.pk,
                 group=f"report-schedule-{schedule.pk}",
+                cluster=interactive_queue(),  # asked for now: before scheduled bulk work
             )
             names.append(schedule.name)
         self.message_user(

@@ -1,16 +1,9 @@
 """Crash safety: a django-q2 worker killed with SIGKILL mid-run; the run still ends with every
 grade sent once to the simulated Infinite Campus and every outcome terminal."""
 
-import os
-import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings as live_settings
-from django.db import connection
 
 from sandbox.generator import District
 from sandbox.server import SandboxServer
@@ -18,59 +11,21 @@ from sync.canvas import CanvasClient
 from sync.importer import district_import
 from sync.models import GradeOutcome, SyncRun
 from sync.passback import passback_request
+from tests.sync.qcluster import kill, start_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgres://{db['USER'] or 'postgres'}@{host}:{port}/{db['NAME']}"
-
-
-def start_worker(server: SandboxServer) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gpbsite.settings",
-        "SECRET_KEY": live_settings.SECRET_KEY,  # django-q2 signs tasks with it
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": "",
-        "Q_WORKERS": "1",
-        "Q_TIMEOUT": "20",
-        "Q_RETRY": "25",
-        "SIS_BASE_URL": server.sis_base_url,
-        "SIS_TOKEN_URL": server.sis_token_url,
-        "SIS_CLIENT_ID": "sandbox-client",
-        "SIS_CLIENT_SECRET": "sandbox-secret",
-        "SIS_MAX_CONCURRENCY": "2",
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("CRASH_TEST_LOG", os.devnull), "a"),  # noqa: SIM115
-        start_new_session=True,  # SIGKILL the whole cluster (its workers are children)
+def start_sis_worker(server: SandboxServer) -> subprocess.Popen:
+    return start_worker(
+        Q_TIMEOUT="20",
+        Q_RETRY="25",
+        SIS_BASE_URL=server.sis_base_url,
+        SIS_TOKEN_URL=server.sis_token_url,
+        SIS_CLIENT_ID="sandbox-client",
+        SIS_CLIENT_SECRET="sandbox-secret",
+        SIS_MAX_CONCURRENCY="2",
     )
-
-
-def kill(worker: subprocess.Popen) -> None:
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_worker_killed_mid_run_is_restarted_and_the_run_sends_every_grade_once(settings):
@@ -95,7 +50,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_run_sends_every_grade_once
             .order_by("-n")
             .values_list("canvas_id", flat=True)[0]
         )
-        worker = start_worker(server)
+        worker = start_sis_worker(server)
         run, _ = passback_request(course_id=course_id, enqueue=False, requested_by="crash test")
         from django_q.tasks import async_task
 
@@ -111,7 +66,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_run_sends_every_grade_once
         total = GradeOutcome.objects.filter(run=run).count()
         assert at_kill < total, "the run finished before the kill; make it slower"
 
-        worker = start_worker(server)
+        worker = start_sis_worker(server)
         assert wait_for(
             lambda: SyncRun.objects.get(pk=run.pk).finished_at is not None, timeout=120
         ), "the run never finished after the restart"
