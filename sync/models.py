@@ -318,6 +318,14 @@ class SyncRun(models.Model):
         help_text="Queued by the nightly schedule: its tasks wait while runs a person asked for "
         "go first.",
     )
+    dispatch = models.PositiveIntegerField(
+        default=1,
+        help_text="Raised each time the run is queued again (a person asking for a queued run, "
+        "a retry, the nightly resuming a stalled run): tasks queued before find nothing to do.",
+    )
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run was last queued again, if it was."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")

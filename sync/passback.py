@@ -9,6 +9,7 @@ finish closes the run.
 """
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from courses.models import Assignment, Course, Enrollment, Section, Submission
 from courses.selectors import school_sis_id
-from sync import fanout, rules
+from sync import rules
 from sync.bulk import bulk_insert, bulk_insert_returning, relaxed_commits
 from sync.models import AssignmentOutcome, GradeOutcome, PassbackState, SisCategory, SyncRun
 from sync.oneroster import OneRosterClient, OneRosterError, shared_slot
@@ -39,6 +40,7 @@ from sync.passback_payloads import (
     parse_line_item_id,
     result_id,
 )
+from sync.passback_queue import run_dispatch, run_enqueue, run_stalled
 from sync.policy import policy_for_rules, policy_get
 from sync.sis_categories import sis_categories_refresh
 from sync.violations import course_violations_refresh
@@ -87,9 +89,19 @@ def passback_request(
 ) -> tuple[SyncRun, bool]:
     """Queue a run for the course; returns (run, created). While a run of the course is queued
     or running, a new request joins it instead: two runs never send for one course at once.
-    A run a person asks for goes before scheduled ones (sync/lanes.py)."""
+
+    A run a person asks for goes before scheduled ones (sync/lanes.py). A person joining a
+    nightly run that is still queued moves it to the interactive lane; any request for a run
+    that has stalled (its tasks lost with their worker) queues it again.
+    """
     active = SyncRun.objects.filter(course_id=course_id, status__in=SyncRun.ACTIVE).first()
     if active:
+        if not enqueue:
+            pass  # the caller follows the run as it is
+        elif active.status == SyncRun.Status.QUEUED and active.scheduled and not scheduled:
+            run_dispatch(active, interactive=True)
+        elif run_stalled(active):
+            run_dispatch(active, interactive=not (scheduled and active.scheduled))
         return active, False
     try:
         with transaction.atomic():
@@ -104,14 +116,14 @@ def passback_request(
     except IntegrityError:  # another request won the race: join its run
         return SyncRun.objects.get(course_id=course_id, status__in=SyncRun.ACTIVE), False
     if enqueue:
-        fanout.enqueue(
-            "passback_start", run.pk, group=f"passback-{run.pk}", interactive=not scheduled
-        )
+        run_enqueue(run)
     return run, True
 
 
-def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None = None) -> None:
-    """Refresh what the run depends on and write its outcomes; nothing is sent here."""
+def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None = None) -> bool:
+    """Refresh what the run depends on and write its outcomes; nothing is sent here. Returns
+    False, writing nothing, when another task planned the run meanwhile or it was queued again
+    (a later ``dispatch``)."""
     now = now or timezone.now()
     course_id = run.course_id
     sis_categories_refresh(client=client, course_ids=[course_id], now=now)
@@ -154,6 +166,9 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
     outcomes += plan.removals(run.pk, policy_row.remove_unsynced_line_items)
 
     with transaction.atomic():
+        current = SyncRun.objects.select_for_update().filter(pk=run.pk)
+        if current.values_list("status", "dispatch").get() != (run.status, run.dispatch):
+            return False
         _insert_outcomes(outcomes)
         bulk_insert(
             GradeOutcome,
@@ -163,6 +178,7 @@ def passback_plan(*, run: SyncRun, client: OneRosterClient, now: datetime | None
         run.status = SyncRun.Status.RUNNING
         run.started_at = run.started_at or now
         run.save(update_fields=["status", "started_at"])
+    return True
 
 
 @dataclass(slots=True)
@@ -474,13 +490,21 @@ def passback_execute(run_id: int) -> SyncRun:
         return run
     try:
         with sis_client() as client, relaxed_commits():
-            if run.status == SyncRun.Status.QUEUED:
-                passback_plan(run=run, client=client)
+            if run.status == SyncRun.Status.QUEUED and not passback_plan(run=run, client=client):
+                return _followed(run)  # a worker planned it meanwhile and sends it
             for section_id in pending_sections(run_id):
                 section_send(run_id=run_id, section_id=section_id, client=client)
     except (PassbackNotConfigured, OneRosterError, RunStopped) as exc:
         return passback_finish(run_id, error=exc)
     return passback_finish(run_id)
+
+
+def _followed(run: SyncRun, poll: float = 1.0) -> SyncRun:
+    """Wait for a run that workers are sending to finish."""
+    while not run.finished_at:
+        time.sleep(poll)
+        run.refresh_from_db()
+    return run
 
 
 def pending_sections(run_id: int) -> list[int]:
@@ -494,16 +518,13 @@ def pending_sections(run_id: int) -> list[int]:
 
 
 def passback_retry(*, run_id: int, failed_only: bool = False, requested_by: str = "") -> SyncRun:
-    """Retry a run. A run still active (e.g. its worker died) is resumed where it stopped; a
+    """Retry a run. A run still active (e.g. its worker died) is queued again in the interactive
+    lane: planned if it was still queued, resumed where it stopped if it was running. A
     finished one is requested again with the same selection, or with only the (assignment,
     section) pairs that had failures. Grades confirmed before are never sent twice."""
     run = SyncRun.objects.get(pk=run_id)
     if run.status in SyncRun.ACTIVE:
-        if run.status == SyncRun.Status.RUNNING:
-            # A person is waiting for it now: what is left goes in the interactive lane.
-            SyncRun.objects.filter(pk=run.pk).update(scheduled=False)
-            fanout.enqueue("passback_start", run.pk, group=f"passback-{run.pk}", interactive=True)
-        return run
+        return run_dispatch(run, interactive=True)
     sections, assignments = run.section_ids, run.assignment_ids
     if failed_only:
         failed = run.assignments.filter(status=AssignmentOutcome.Status.FAILED)

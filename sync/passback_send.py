@@ -63,8 +63,11 @@ _PENDING_COLUMNS = (
 )
 
 
-def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> None:
+def section_send(
+    *, run_id: int, section_id: int, client: OneRosterClient, dispatch: int | None = None
+) -> None:
     """Send everything still pending for one section of a run; safe to call again after a crash.
+    A task of an earlier ``dispatch`` of the run sends nothing.
 
     The section goes as one batch: its changed line items first, then every pending result of
     the pairs whose line item IC holds, ``SIS_MAX_CONCURRENCY`` requests at a time, then each
@@ -83,6 +86,8 @@ def section_send(*, run_id: int, section_id: int, client: OneRosterClient) -> No
     if not outcomes:
         return  # sent already, or the run was closed
     run = outcomes[0].run
+    if dispatch is not None and dispatch != run.dispatch:
+        return  # the run was queued again since: its newer tasks send this section
     now = timezone.now()
     # Pairs whose sending began before and never finished: their worker died. What IC
     # confirmed in the meantime may not be recorded here, so their grades are checked first.

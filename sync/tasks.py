@@ -31,8 +31,10 @@ def import_course(run_id: int, item: dict) -> str:
     return f"import #{run.pk}: {run.courses_done + run.courses_failed}/{run.courses_total} courses"
 
 
-def passback_start(run_id: int) -> str:
-    """Plan a queued passback run, then fan out one task per section with grades to send."""
+def passback_start(run_id: int, dispatch: int | None = None) -> str:
+    """Plan a queued passback run, or resume a running one, then fan out one task per section
+    with grades to send. A task the run was queued again after (a later ``dispatch``) does
+    nothing; ``None`` is a task queued before runs had dispatch numbers."""
     from sync.passback import (
         OneRosterError,
         PassbackNotConfigured,
@@ -45,10 +47,12 @@ def passback_start(run_id: int) -> str:
     run = SyncRun.objects.get(pk=run_id)
     if run.finished_at:
         return f"passback #{run_id} already {run.status}"
+    if dispatch is not None and dispatch != run.dispatch:
+        return f"passback #{run_id}: queued again since, this task is superseded"
     try:
         with sis_client() as client, relaxed_commits():
-            if run.status == SyncRun.Status.QUEUED:
-                passback_plan(run=run, client=client)
+            if run.status == SyncRun.Status.QUEUED and not passback_plan(run=run, client=client):
+                return f"passback #{run_id}: planned by another task, or queued again since"
     except (PassbackNotConfigured, OneRosterError) as exc:
         return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
     sections = pending_sections(run_id)
@@ -57,6 +61,7 @@ def passback_start(run_id: int) -> str:
             "passback_section",
             run_id,
             section_id,
+            run.dispatch,
             group=f"passback-{run_id}",
             interactive=not run.scheduled,
         )
@@ -64,14 +69,15 @@ def passback_start(run_id: int) -> str:
     return f"passback #{run_id} {run.status}: {len(sections)} sections queued"
 
 
-def passback_section(run_id: int, section_id: int) -> str:
-    """Send one section's pending grades of a run (safe to run twice: only pending ones go)."""
+def passback_section(run_id: int, section_id: int, dispatch: int | None = None) -> str:
+    """Send one section's pending grades of a run (safe to run twice: only pending ones go);
+    nothing when the run was queued again after this task (a later ``dispatch``)."""
     from sync.passback import PassbackNotConfigured, passback_finish, sis_client
     from sync.passback_send import RunStopped, section_send
 
     try:
         with sis_client() as client, relaxed_commits():
-            section_send(run_id=run_id, section_id=section_id, client=client)
+            section_send(run_id=run_id, section_id=section_id, client=client, dispatch=dispatch)
     except (PassbackNotConfigured, RunStopped) as exc:
         return f"passback #{run_id} {passback_finish(run_id, error=exc).status}: {exc}"
     run = passback_finish(run_id)
@@ -85,6 +91,7 @@ def passback_district(course_ids: list[int] | None = None) -> str:
 
     from sync.passback import passback_request
     from sync.passback_changes import courses_changed, passback_courses
+    from sync.passback_queue import run_dispatch, run_stalled
 
     if not settings.SIS_BASE_URL:
         return "skipped: SIS_BASE_URL is not set"
@@ -92,13 +99,23 @@ def passback_district(course_ids: list[int] | None = None) -> str:
     if course_ids is not None:
         wanted = set(course_ids)
         candidates = [cid for cid in candidates if cid in wanted]
+    # A run that lost its tasks with their worker would keep its course from syncing, changed
+    # or not: it is queued again, where it stopped.
+    stalled = [
+        run_dispatch(run, interactive=not run.scheduled)
+        for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE, course_id__in=candidates)
+        if run_stalled(run)
+    ]
     changed = courses_changed(candidates)
     created = sum(
         passback_request(course_id=cid, requested_by="nightly schedule", scheduled=True)[1]
         for cid in changed
     )
     unchanged = len(candidates) - len(changed)
-    return f"{created} passback runs queued; {unchanged} courses unchanged since their last run"
+    summary = f"{created} passback runs queued; {unchanged} courses unchanged since their last run"
+    if stalled:
+        summary += f"; {len(stalled)} stalled runs queued again"
+    return summary
 
 
 def compliance_report_scheduled(schedule_id: int) -> str:

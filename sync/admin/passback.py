@@ -100,7 +100,7 @@ def retry_summary(run: SyncRun, retried: SyncRun) -> str:
     if run.status == SyncRun.Status.RUNNING:
         return f"#{run.pk} resumed"
     if run.status == SyncRun.Status.QUEUED:
-        return f"#{run.pk} is still queued"
+        return f"#{run.pk} queued again, ahead of scheduled work"
     return f"#{run.pk} had nothing failed to retry"
 
 

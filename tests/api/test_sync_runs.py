@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from sync.importer import district_import
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
@@ -253,7 +254,7 @@ def test_requesting_a_sync_queues_a_run_and_answers_202(staff_client, course, en
     assert body["id"] == run.pk and body["joined"] is False
     assert (body["status"], body["requested_by"]) == ("queued", "admin")
     assert body["grades"] == {"pending": 0, "posted": 0, "unchanged": 0, "skipped": 0, "failed": 0}
-    assert enqueued == [("sync.tasks.passback_start", run.pk)]
+    assert enqueued == [("sync.tasks.passback_start", run.pk, 1)]
 
 
 def test_a_sync_request_may_name_sections_and_assignments(staff_client, course, enqueued):
@@ -273,7 +274,8 @@ def test_a_sync_request_may_name_sections_and_assignments(staff_client, course, 
 
 
 def test_a_request_while_a_run_is_active_joins_it(staff_client, course, enqueued):
-    active = make_run(course, "running")
+    now = timezone.now()  # started just now: running, not stalled
+    active = make_run(course, "running", requested_at=now, started_at=now)
 
     response = staff_client.post(sync_url(100), {}, format="json")
 

@@ -421,7 +421,7 @@ def test_retrying_failed_grades_queues_a_run_of_the_failed_pairs(
     assert (retry.status, retry.requested_by) == ("queued", "admin")
     assert retry.assignment_ids == [failed.assignment_id]
     assert retry.section_ids == [failed.section_id]
-    assert enqueued == [("sync.tasks.passback_start", retry.pk)]
+    assert enqueued == [("sync.tasks.passback_start", retry.pk, 1)]
     assert messages_of(response) == [
         ("success", f"Failed grades retried: #{run.pk} queued as #{retry.pk}.")
     ]
@@ -449,7 +449,7 @@ def test_retrying_a_running_run_resumes_it_and_one_with_nothing_failed_says_so(
     response = run_action(admin_client, "retry_failed", running, clean)
 
     assert SyncRun.objects.count() == 2
-    assert enqueued == [("sync.tasks.passback_start", running.pk)]
+    assert enqueued == [("sync.tasks.passback_start", running.pk, 2)]  # queued again
     assert messages_of(response) == [
         (
             "success",
@@ -570,5 +570,5 @@ def test_the_course_list_action_queues_a_passback_run_per_course(admin_client, m
 
     run = SyncRun.objects.get(course_id=77)
     assert run.status == "queued"
-    assert queued == [("sync.tasks.passback_start", run.pk)]
+    assert queued == [("sync.tasks.passback_start", run.pk, 1)]
     assert f"Queued passback runs #{run.pk}" in response.content.decode()

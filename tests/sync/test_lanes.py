@@ -8,13 +8,12 @@ import pytest
 from django_q.conf import Conf
 from django_q.models import OrmQ, Task
 
-from sync.importer import district_import
 from sync.lanes import OrmLanes, RedisLanes, interactive_queue
 from sync.models import SyncRun
 from sync.passback import passback_request, passback_retry
 from sync.tasks import passback_district, passback_start
-from tests.sync.passback_setup import fake_sis_configured, recent_district
 from tests.sync.qcluster import kill, start_worker, wait_for
+from tests.sync.queued_tasks import lanes_of_queued_tasks
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -25,18 +24,6 @@ def redis_reachable() -> bool:
         return True
     except OSError:
         return False
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Tasks go to the database broker instead of running inline (as the test settings do)."""
-    monkeypatch.setattr(Conf, "SYNC", False)
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "BROKER_CLASS", "sync.lanes.OrmLanes")
-
-
-def lanes_of_queued_tasks() -> list[str]:
-    return list(OrmQ.objects.order_by("id").values_list("key", flat=True))
 
 
 def test_the_interactive_lane_of_a_queue_is_named_after_it():
@@ -91,14 +78,10 @@ def test_on_redis_a_worker_takes_interactive_tasks_first(monkeypatch):
         interactive.delete_queue()
 
 
-@pytest.fixture
-def district(settings, monkeypatch):
-    fake_sis_configured(settings, monkeypatch)
-    district_import(client=recent_district(), concurrency=1, full=True)
-
-
 @pytest.mark.django_db
-def test_a_run_a_person_asks_for_and_its_sections_go_in_the_interactive_lane(district, queued):
+def test_a_run_a_person_asks_for_and_its_sections_go_in_the_interactive_lane(
+    imported_with_sis, queued
+):
     run, _ = passback_request(course_id=100, requested_by="teacher")
     assert not run.scheduled
     assert lanes_of_queued_tasks() == ["gpb.interactive"]
@@ -111,7 +94,7 @@ def test_a_run_a_person_asks_for_and_its_sections_go_in_the_interactive_lane(dis
 
 
 @pytest.mark.django_db
-def test_the_nightly_runs_and_their_sections_go_in_the_bulk_lane(district, queued):
+def test_the_nightly_runs_and_their_sections_go_in_the_bulk_lane(imported_with_sis, queued):
     passback_district()
     runs = list(SyncRun.objects.all())
     assert runs and all(run.scheduled for run in runs)
@@ -124,7 +107,7 @@ def test_the_nightly_runs_and_their_sections_go_in_the_bulk_lane(district, queue
 
 @pytest.mark.django_db
 def test_retrying_a_nightly_run_that_stalled_moves_what_is_left_to_the_interactive_lane(
-    district, queued
+    imported_with_sis, queued
 ):
     passback_district()
     run = SyncRun.objects.order_by("pk").first()
