@@ -324,7 +324,10 @@ class SyncRun(models.Model):
         "a retry, the nightly resuming a stalled run): tasks queued before find nothing to do.",
     )
     dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the run was last queued again, if it was."
+        "queued again at",
+        null=True,
+        blank=True,
+        help_text="When the run was last queued again, if it was.",
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -40,7 +40,7 @@ from sync.passback_payloads import (
     parse_line_item_id,
     result_id,
 )
-from sync.passback_queue import run_dispatch, run_enqueue, run_stalled
+from sync.passback_queue import run_dispatch, run_enqueue, run_joined
 from sync.policy import policy_for_rules, policy_get
 from sync.sis_categories import sis_categories_refresh
 from sync.violations import course_violations_refresh
@@ -96,12 +96,8 @@ def passback_request(
     """
     active = SyncRun.objects.filter(course_id=course_id, status__in=SyncRun.ACTIVE).first()
     if active:
-        if not enqueue:
-            pass  # the caller follows the run as it is
-        elif active.status == SyncRun.Status.QUEUED and active.scheduled and not scheduled:
-            run_dispatch(active, interactive=True)
-        elif run_stalled(active):
-            run_dispatch(active, interactive=not (scheduled and active.scheduled))
+        if enqueue:  # else the caller follows the run as it is
+            run_joined(active, scheduled=scheduled)
         return active, False
     try:
         with transaction.atomic():

@@ -33,6 +33,16 @@ def run_dispatch(run: SyncRun, *, interactive: bool) -> SyncRun:
     return run
 
 
+def run_joined(run: SyncRun, *, scheduled: bool) -> None:
+    """A new request joins the active ``run``: a person's moves a nightly run still queued to
+    the interactive lane, and any request queues a stalled run again (in the interactive lane
+    unless both the run and the request are nightly ones)."""
+    if run.status == SyncRun.Status.QUEUED and run.scheduled and not scheduled:
+        run_dispatch(run, interactive=True)
+    elif run_stalled(run):
+        run_dispatch(run, interactive=not (scheduled and run.scheduled))
+
+
 def run_enqueue(run: SyncRun) -> None:
     """Queue the start task of the run as it stands, in its lane."""
     fanout.enqueue(

@@ -175,7 +175,16 @@ class SyncRunAdmin(ReadOnlyAdmin):
         (None, {"fields": ("course_link", "status", "requested_by", "scheduled", "message")}),
         (
             "Progress",
-            {"fields": ("requested_at", "started_at", "finished_at", "duration", "progress")},
+            {
+                "fields": (
+                    "requested_at",
+                    "dispatched_at",
+                    "started_at",
+                    "finished_at",
+                    "duration",
+                    "progress",
+                )
+            },
         ),
         ("Outcomes", {"fields": ("assignment_counts", "grade_counts", "outcome_links")}),
         ("Scope", {"fields": ("section_ids", "assignment_ids")}),
