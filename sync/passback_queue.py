@@ -1,19 +1,20 @@
 """Queueing a passback run's tasks: which lane, queueing it again, and telling a stalled run.
 
 A run's tasks carry its ``dispatch`` number. Queueing the run again raises the number, so the
-tasks queued before find nothing to do: a person asking for a run still queued behind the
-nightly tasks moves it to the interactive lane (sync/lanes.py) without planning it twice, and a
-run whose tasks were lost with their worker (Redis hands each task out once) can be queued again
-without sending anything twice.
+tasks queued before find nothing to do: a person asking for a course whose nightly run waits
+behind the other nightly tasks moves what is left of it to the interactive lane
+(sync/lanes.py) without planning it twice or sending a section from two tasks, and a run whose
+tasks were lost with their worker (Redis hands each task out once) can be queued again.
 """
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from sync import fanout
-from sync.models import SyncRun
+from sync.models import AssignmentOutcome, SyncRun
 
 # A run with no progress for this long lost its tasks with their worker: the next request for
 # its course (a person's or the nightly one) queues it again. Long enough that a run waiting its
@@ -34,13 +35,45 @@ def run_dispatch(run: SyncRun, *, interactive: bool) -> SyncRun:
 
 
 def run_joined(run: SyncRun, *, scheduled: bool) -> None:
-    """A new request joins the active ``run``: a person's moves a nightly run still queued to
-    the interactive lane, and any request queues a stalled run again (in the interactive lane
-    unless both the run and the request are nightly ones)."""
-    if run.status == SyncRun.Status.QUEUED and run.scheduled and not scheduled:
-        run_dispatch(run, interactive=True)
-    elif run_stalled(run):
+    """A new request joins the active ``run``: any request queues a stalled run again (in the
+    interactive lane unless both the run and the request are nightly ones), and a person's
+    moves what is left of a nightly run to the interactive lane."""
+    if run_stalled(run):
         run_dispatch(run, interactive=not (scheduled and run.scheduled))
+    elif run.scheduled and not scheduled:
+        if run.status == SyncRun.Status.QUEUED:
+            run_dispatch(run, interactive=True)
+        else:
+            run_ahead(run)
+
+
+def run_ahead(run: SyncRun) -> SyncRun:
+    """Move a running run's sections that no task has begun to the interactive lane.
+
+    A section a worker is sending goes on; the tasks queued for the others find the run queued
+    again when they come up, and do nothing (sync/passback_send.py checks under the same lock).
+    """
+    with transaction.atomic():
+        SyncRun.objects.select_for_update().filter(pk=run.pk).values_list("pk").get()
+        SyncRun.objects.filter(pk=run.pk).update(
+            dispatch=F("dispatch") + 1, scheduled=False, dispatched_at=timezone.now()
+        )
+        pending = AssignmentOutcome.objects.filter(run=run, status=AssignmentOutcome.Status.PENDING)
+        begun = set(
+            pending.filter(send_started_at__isnull=False).values_list("section_id", flat=True)
+        )
+        sections = sorted(set(pending.values_list("section_id", flat=True)) - begun)
+    run.refresh_from_db(fields=["dispatch", "scheduled", "dispatched_at"])
+    for section_id in sections:
+        fanout.enqueue(
+            "passback_section",
+            run.pk,
+            section_id,
+            run.dispatch,
+            group=f"passback-{run.pk}",
+            interactive=True,
+        )
+    return run
 
 
 def run_enqueue(run: SyncRun) -> None:

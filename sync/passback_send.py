@@ -86,20 +86,34 @@ def section_send(
     if not outcomes:
         return  # sent already, or the run was closed
     run = outcomes[0].run
-    if dispatch is not None and dispatch != run.dispatch:
-        return  # the run was queued again since: its newer tasks send this section
     now = timezone.now()
     # Pairs whose sending began before and never finished: their worker died. What IC
     # confirmed in the meantime may not be recorded here, so their grades are checked first.
     resumed = {o.pk for o in outcomes if o.send_started_at is not None}
-    AssignmentOutcome.objects.filter(pk__in=[o.pk for o in outcomes if o.pk not in resumed]).update(
-        send_started_at=now
-    )
+    if not _begin(run, [o.pk for o in outcomes if o.pk not in resumed], dispatch, now):
+        return  # the run was queued again since: its newer tasks send this section
     with sis_permits() as permits, permits.pool() as pool:
         ready = _send_line_items(run, outcomes, client, pool, now)
         sendable = [o for o in ready if o.line_item.get("status") != "tobedeleted"]
         tally = _send_results(run, sendable, client, pool, resumed, permits)
     _settle(outcomes, tally, resumed)
+
+
+def _begin(run: SyncRun, pair_ids: list[int], dispatch: int | None, now: datetime) -> bool:
+    """Mark the pairs begun, unless the run was queued again after this task was (a later
+    ``dispatch``). Under the run's lock: a run moved ahead (sync/passback_queue.py) sends again
+    only the sections no task had begun, so no section is ever sent by two tasks at once."""
+    if dispatch is None:  # a task queued before dispatch numbers, or passback_execute
+        AssignmentOutcome.objects.filter(pk__in=pair_ids).update(send_started_at=now)
+        return True
+    if dispatch != run.dispatch:
+        return False
+    with transaction.atomic():
+        locked = SyncRun.objects.select_for_update().filter(pk=run.pk)
+        if locked.values_list("dispatch", flat=True).get() != dispatch:
+            return False
+        AssignmentOutcome.objects.filter(pk__in=pair_ids).update(send_started_at=now)
+    return True
 
 
 def _send_line_items(

@@ -36,6 +36,7 @@ from sync.admin.passback_filters import (
     OutcomeSchoolFilter,
     ReasonFilter,
     RunChosenFilter,
+    RunRequesterFilter,
     RunSchoolFilter,
 )
 from sync.admin.violations import admin_link
@@ -167,7 +168,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "grade_counts",
     )
     list_select_related = ("course",)
-    list_filter = ("status", "scheduled", RunSchoolFilter, "requested_at")
+    list_filter = ("status", RunRequesterFilter, RunSchoolFilter, "requested_at")
     search_fields = ("course__name", "course__sis_course_id", "requested_by")
     search_help_text = "Course name or SIS id, or who requested the run."
     actions = ("retry_failed", "retry_run")

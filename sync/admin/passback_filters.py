@@ -6,8 +6,10 @@ outcome's own indexed columns, reaching school and course through the small run 
 are fixed lists or a few rows of the small tables, never a DISTINCT over the outcomes.
 """
 
+from django.contrib.admin import ModelAdmin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Q
+from django.http import HttpRequest
 
 from courses.admin import SchoolFilter
 from sync.admin.violation_filters import ChosenRowFilter, ConditionFilter, canvas_id
@@ -40,6 +42,21 @@ class RunSchoolFilter(ConditionFilter, SchoolFilter):
 
     def condition(self, value: str) -> Q:
         return Q(course__account_id=canvas_id(value))
+
+
+class RunRequesterFilter(ConditionFilter):
+    """Nightly runs, or runs a person asked for (a teacher, an admin, the API, a command)."""
+
+    title = "requested by"
+    parameter_name = "requester"
+
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, str]]:
+        return [("schedule", "The nightly schedule"), ("person", "A person")]
+
+    def condition(self, value: str) -> Q:
+        if value not in ("schedule", "person"):
+            raise IncorrectLookupParameters(f"Unknown requester {value!r}.")
+        return Q(scheduled=value == "schedule")
 
 
 class OutcomeSchoolFilter(ConditionFilter, SchoolFilter):

@@ -309,6 +309,19 @@ def test_runs_filter_by_status_school_and_requested_date(admin_client: Client) -
     assert old not in found and wanted in found
 
 
+def test_runs_filter_by_whether_the_nightly_schedule_or_a_person_asked(
+    admin_client: Client,
+) -> None:
+    course = make_course()
+    nightly = make_run(course, "done", scheduled=True, requested_by="nightly schedule")
+    teacher = make_run(course, "done", requested_by="teacher")
+
+    assert listed(admin_client, SyncRun, requester="schedule") == [nightly]
+    assert listed(admin_client, SyncRun, requester="person") == [teacher]
+    response = admin_client.get(changelist(SyncRun), {"requester": "robot"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
 def test_outcomes_filter_by_school_course_status_and_http_status(admin_client: Client) -> None:
     north = make_course(account=make_account(name="North"))
     run = make_passback(north)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sync import passback_send
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
 from sync.passback import passback_plan, passback_request, passback_retry
 from sync.passback_queue import STALLED_AFTER, run_dispatch, run_stalled
@@ -164,3 +165,71 @@ def test_retrying_a_run_whose_start_task_was_lost_queues_it_again(imported_with_
     assert queued_tasks() == [(START, (run.pk, 2), "gpb.interactive")]
     passback_start(run.pk, 2)
     assert AssignmentOutcome.objects.filter(run=run).exists()
+
+
+def section_tasks() -> dict[int, tuple[int, str]]:
+    """Queued section tasks: section id -> (dispatch, lane)."""
+    return {
+        args[1]: (args[2], lane)
+        for func, args, lane in queued_tasks()
+        if func.endswith("passback_section")
+    }
+
+
+def test_a_person_joining_a_running_nightly_run_moves_its_sections_not_begun_ahead(
+    imported_with_sis, queued
+):
+    run = nightly_run()
+    passback_start(run.pk, 1)  # planned; its sections wait in the bulk lane
+    waiting = section_tasks()
+    assert len(waiting) >= 2 and {lane for _, lane in waiting.values()} == {"gpb"}
+    being_sent = min(waiting)  # a worker has begun this one and is sending it
+    AssignmentOutcome.objects.filter(run=run, section_id=being_sent).update(
+        send_started_at=timezone.now()
+    )
+
+    passback_request(course_id=100, requested_by="teacher")
+
+    run.refresh_from_db()
+    assert (run.dispatch, run.scheduled) == (2, False)
+    moved = {section: task for section, task in section_tasks().items() if task[0] == 2}
+    assert moved == {
+        section: (2, "gpb.interactive") for section in waiting if section != being_sent
+    }
+
+    other = next(iter(moved))
+    passback_section(run.pk, other, 1)  # its old task comes up in the bulk lane: nothing sent
+    assert not GradeOutcome.objects.filter(
+        run=run, assignment_outcome__section_id=other, status="posted"
+    ).exists()
+    passback_section(run.pk, other, 2)
+    assert GradeOutcome.objects.filter(
+        run=run, assignment_outcome__section_id=other, status="posted"
+    ).exists()
+
+
+def test_a_section_begun_before_a_person_moves_the_run_ahead_is_finished_by_its_own_task(
+    imported_with_sis, queued, monkeypatch
+):
+    run = nightly_run()
+    passback_start(run.pk, 1)
+    section = min(section_tasks())
+    begin = passback_send._begin
+
+    def begun_then_a_teacher_asks(*args):
+        began = begin(*args)
+        passback_request(course_id=100, requested_by="teacher")  # while this task sends
+        return began
+
+    monkeypatch.setattr(passback_send, "_begin", begun_then_a_teacher_asks)
+    passback_section(run.pk, section, 1)
+
+    run.refresh_from_db()
+    assert run.dispatch == 2
+    assert section not in {s for s, (dispatch, _) in section_tasks().items() if dispatch == 2}
+    assert GradeOutcome.objects.filter(
+        run=run, assignment_outcome__section_id=section, status="posted"
+    ).exists()
+    assert not AssignmentOutcome.objects.filter(
+        run=run, section_id=section, status="pending"
+    ).exists()
