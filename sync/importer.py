@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -171,6 +171,36 @@ def import_start(*, full: bool = False, requested_by: str = "") -> ImportRun:
     return run
 
 
+class ImportStalled(Exception):
+    """A fanned-out import in which no course finished for STALLED_AFTER."""
+
+
+# A fanned-out import with no course finished for this long has lost its tasks with their
+# worker (Redis hands each task out once), or they wait behind other work. The next scheduled
+# import closes it, instead of leaving it "running" and skipping every import until it ends.
+STALLED_AFTER = timedelta(hours=1)
+
+
+def import_stalled(run: ImportRun, *, now: datetime | None = None) -> bool:
+    """Whether a running import has had no course finished for STALLED_AFTER."""
+    now = now or timezone.now()
+    return (run.progress_at or run.started_at) < now - STALLED_AFTER
+
+
+def import_close_stalled(run: ImportRun) -> ImportRun:
+    """Close a stalled import as failed, saying what happened; what it imported is kept (and
+    its rules checked), and a task of it that comes up later finds it closed and does nothing."""
+    left = run.courses_total - run.courses_done - run.courses_failed
+    stalled = ImportStalled(
+        f"No course of this import finished for {STALLED_AFTER.total_seconds() / 60:.0f} "
+        f"minutes: its "
+        f"tasks were lost with a worker, or waited behind other work. {left} of "
+        f"{run.courses_total} courses were not imported by it and keep their previous data; "
+        f"the next import reads them again."
+    )
+    return _run_finish(run.pk, stalled)
+
+
 def import_course_in_run(*, run_id: int, item: dict) -> ImportRun:
     """One course of a fanned-out import; the last course to finish closes the run."""
     run = ImportRun.objects.get(pk=run_id)
@@ -320,6 +350,7 @@ def _run_record(
             if result.canvas_id is not None:
                 run.rules_pending.append(result.canvas_id)
         run.http_requests += result.requests
+        run.progress_at = timezone.now()
         batch: list[int] = []
         last = run.courses_done + run.courses_failed >= run.courses_total
         if batches and len(run.rules_pending) >= CHECK_RULES_EVERY and not last:
@@ -331,6 +362,7 @@ def _run_record(
                 "counts",
                 "http_requests",
                 "rules_pending",
+                "progress_at",
             ]
         )
     return run, batch
@@ -353,7 +385,7 @@ def _run_finish(run_id: int, fatal: Exception | None) -> ImportRun:
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.finished_at:
             return run
-        if isinstance(fatal, CanvasError | rows.BadCanvasData):
+        if isinstance(fatal, CanvasError | rows.BadCanvasData | ImportStalled):
             run.status, run.message = ImportRun.Status.FAILED, str(fatal)
         elif fatal is not None:
             logger.error("Import #%s failed", run_id, exc_info=fatal)

@@ -38,6 +38,12 @@ class ImportRun(models.Model):
     courses_failed = models.IntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True, help_text="Rows written, per kind.")
     http_requests = models.IntegerField(default=0)
+    progress_at = models.DateTimeField(
+        "last course finished at",
+        null=True,
+        blank=True,
+        help_text="A scheduled import closes a run with no course finished for an hour.",
+    )
     message = models.TextField(blank=True, default="", help_text="Why the run failed, if it did.")
     rules_pending = models.JSONField(
         default=list,

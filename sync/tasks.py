@@ -1,28 +1,24 @@
 """django-q2 entry points: ids and flags in, one service call, a short result out."""
 
-from datetime import timedelta
-
-from django.utils import timezone
-
 from sync.bulk import relaxed_commits
 from sync.fanout import enqueue
-from sync.importer import import_course_in_run, import_start
+from sync.importer import import_close_stalled, import_course_in_run, import_stalled, import_start
 from sync.models import ImportRun, SyncRun
-
-# A scheduled import that finds another still running leaves it alone; a run older than this
-# is assumed to have died with its worker.
-STALE_RUN_AFTER = timedelta(hours=6)
 
 
 def import_canvas(*, full: bool = False) -> str:
-    """Scheduled import of the whole district: lists it, then fans out one task per course."""
-    running = ImportRun.objects.filter(
-        status=ImportRun.Status.RUNNING, started_at__gt=timezone.now() - STALE_RUN_AFTER
-    ).first()
-    if running:
-        return f"skipped: import #{running.pk} is still running"
+    """Scheduled import of the whole district: lists it, then fans out one task per course.
+    An import still going is left alone; one that has stalled is closed first."""
+    closed = []
+    for running in ImportRun.objects.filter(status=ImportRun.Status.RUNNING).order_by("pk"):
+        if not import_stalled(running):
+            return f"skipped: import #{running.pk} is still running"
+        closed.append(import_close_stalled(running).pk)
     run = import_start(full=full, requested_by="schedule")
-    return f"import #{run.pk} started: {run.courses_total} courses queued"
+    summary = f"import #{run.pk} started: {run.courses_total} courses queued"
+    if closed:
+        summary += f"; stalled import(s) {', '.join(f'#{pk}' for pk in closed)} closed"
+    return summary
 
 
 def import_course(run_id: int, item: dict) -> str:

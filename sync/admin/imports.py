@@ -65,7 +65,16 @@ class ImportRunAdmin(admin.ModelAdmin):
         (None, {"fields": ("kind", "status", "requested_by", "message")}),
         (
             "Progress",
-            {"fields": ("started_at", "finished_at", "duration", "progress", "courses_failed")},
+            {
+                "fields": (
+                    "started_at",
+                    "progress_at",
+                    "finished_at",
+                    "duration",
+                    "progress",
+                    "courses_failed",
+                )
+            },
         ),
         ("Scope", {"fields": ("graded_since", "course_filter")}),
         ("Work done", {"fields": ("requests", "rows", "counts_table")}),

@@ -1,6 +1,6 @@
 """The importer's logic, against an in-memory Canvas."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -302,6 +302,48 @@ def test_a_scheduled_import_leaves_a_running_import_alone():
     running = ImportRun.objects.create(kind="full", started_at=timezone.now())
 
     assert import_canvas() == f"skipped: import #{running.pk} is still running"
+
+
+def test_a_scheduled_import_leaves_alone_a_long_import_whose_courses_keep_finishing():
+    from django.utils import timezone
+
+    from sync.tasks import import_canvas
+
+    now = timezone.now()
+    running = ImportRun.objects.create(
+        kind="full", started_at=now - timedelta(hours=3), progress_at=now - timedelta(minutes=5)
+    )
+
+    assert import_canvas() == f"skipped: import #{running.pk} is still running"
+
+
+def test_a_scheduled_import_closes_an_import_that_stalled_and_reads_every_course(monkeypatch):
+    from django.utils import timezone
+
+    from sync.tasks import import_canvas
+
+    monkeypatch.setattr("sync.importer._import_client", small_district)
+    now = timezone.now()
+    stalled = ImportRun.objects.create(
+        kind="full",
+        started_at=now - timedelta(hours=2),
+        progress_at=now - timedelta(minutes=61),
+        courses_total=2,
+        courses_done=1,
+    )
+
+    message = import_canvas(full=True)
+
+    stalled.refresh_from_db()
+    assert stalled.status == ImportRun.Status.FAILED and stalled.finished_at
+    assert stalled.message.startswith("No course of this import finished for 60 minutes")
+    assert "1 of 2 courses were not imported by it and keep their previous data" in stalled.message
+    fresh = ImportRun.objects.exclude(pk=stalled.pk).get()
+    assert message == (
+        f"import #{fresh.pk} started: 2 courses queued; stalled import(s) #{stalled.pk} closed"
+    )
+    assert fresh.status == ImportRun.Status.SUCCEEDED and fresh.courses_done == 2
+    assert fresh.progress_at is not None
 
 
 def test_an_incremental_import_rewrites_only_courses_canvas_describes_differently():
