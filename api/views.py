@@ -48,7 +48,7 @@ from api.serializers import (
 )
 from courses.models import Course
 from sync.models import SyncRun, Violation
-from sync.passback import passback_request
+from sync.passback import QueueUnavailable, passback_request
 
 
 @extend_schema_view(
@@ -155,6 +155,9 @@ class CourseSyncView(APIView):
             202: SyncRequestedSerializer,
             400: OpenApiResponse(description="Sections or assignments not of this course."),
             404: OpenApiResponse(description="No course with this Canvas id."),
+            503: OpenApiResponse(
+                description="The task queue did not take the run: nothing was queued or sent."
+            ),
         },
     )
     def post(self, request: Request, canvas_id: int) -> Response:
@@ -163,12 +166,15 @@ class CourseSyncView(APIView):
             raise serializers.ValidationError({"detail": "Send a JSON object."})
         body = SyncRequestSerializer(data=request.data, context={"course_id": course.canvas_id})
         body.is_valid(raise_exception=True)
-        run, created = passback_request(
-            course_id=course.canvas_id,
-            section_ids=body.validated_data["sections"],
-            assignment_ids=body.validated_data["assignments"],
-            requested_by=request.user.get_username(),
-        )
+        try:
+            run, created = passback_request(
+                course_id=course.canvas_id,
+                section_ids=body.validated_data["sections"],
+                assignment_ids=body.validated_data["assignments"],
+                requested_by=request.user.get_username(),
+            )
+        except QueueUnavailable as exc:
+            return Response({"detail": str(exc)}, status.HTTP_503_SERVICE_UNAVAILABLE)
         run = sync_runs_with_course().get(pk=run.pk)  # as it is now, past the enqueue
         context = {"counts": sync_run_counts(run), "joined": not created}
         return Response(

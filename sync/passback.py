@@ -40,7 +40,7 @@ from sync.passback_payloads import (
     parse_line_item_id,
     result_id,
 )
-from sync.passback_queue import run_dispatch, run_enqueue, run_joined
+from sync.passback_queue import QueueUnavailable, run_dispatch, run_enqueue, run_joined
 from sync.policy import policy_for_rules, policy_get
 from sync.sis_categories import sis_categories_refresh
 from sync.violations import course_violations_refresh
@@ -112,7 +112,13 @@ def passback_request(
     except IntegrityError:  # another request won the race: join its run
         return SyncRun.objects.get(course_id=course_id, status__in=SyncRun.ACTIVE), False
     if enqueue:
-        run_enqueue(run)
+        try:
+            run_enqueue(run)
+        except QueueUnavailable as exc:  # nothing will run it: it must not hold the course
+            SyncRun.objects.filter(pk=run.pk).update(
+                status=SyncRun.Status.FAILED, finished_at=timezone.now(), message=str(exc)
+            )
+            raise
     return run, True
 
 
@@ -468,6 +474,7 @@ def passback_counts(run: SyncRun) -> dict:
 __all__ = [
     "OneRosterError",
     "PassbackNotConfigured",
+    "QueueUnavailable",
     "passback_counts",
     "passback_finish",
     "passback_plan",

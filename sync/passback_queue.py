@@ -7,6 +7,7 @@ behind the other nightly tasks moves what is left of it to the interactive lane
 tasks were lost with their worker (Redis hands each task out once) can be queued again.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -22,15 +23,27 @@ from sync.models import AssignmentOutcome, SyncRun
 # taken for dead.
 STALLED_AFTER = timedelta(hours=6)
 
+logger = logging.getLogger(__name__)
+
+
+class QueueUnavailable(Exception):
+    """The task queue did not take a run's task; its message says what to do."""
+
 
 def run_dispatch(run: SyncRun, *, interactive: bool) -> SyncRun:
     """Queue the run's start task (again): a queued run is planned, a running one resumes its
-    pending sections. Tasks queued for it before are superseded."""
+    pending sections. Tasks queued for it before are superseded, unless the queue does not
+    take the new one (QueueUnavailable): then they stand as they were."""
+    was_scheduled = SyncRun.objects.filter(pk=run.pk).values_list("scheduled", flat=True).get()
     SyncRun.objects.filter(pk=run.pk).update(
         dispatch=F("dispatch") + 1, scheduled=not interactive, dispatched_at=timezone.now()
     )
     run.refresh_from_db(fields=["dispatch", "scheduled", "dispatched_at"])
-    run_enqueue(run)
+    try:
+        run_enqueue(run)
+    except QueueUnavailable:
+        _undo_dispatch(run, was_scheduled)
+        raise
     return run
 
 
@@ -41,10 +54,13 @@ def run_joined(run: SyncRun, *, scheduled: bool) -> None:
     if run_stalled(run):
         run_dispatch(run, interactive=not (scheduled and run.scheduled))
     elif run.scheduled and not scheduled:
-        if run.status == SyncRun.Status.QUEUED:
-            run_dispatch(run, interactive=True)
-        else:
-            run_ahead(run)
+        try:
+            if run.status == SyncRun.Status.QUEUED:
+                run_dispatch(run, interactive=True)
+            else:
+                run_ahead(run)
+        except QueueUnavailable:  # the run goes on in the nightly lane
+            logger.warning("Passback #%s not moved ahead: the task queue is down", run.pk)
 
 
 def run_ahead(run: SyncRun) -> SyncRun:
@@ -64,27 +80,38 @@ def run_ahead(run: SyncRun) -> SyncRun:
         )
         sections = sorted(set(pending.values_list("section_id", flat=True)) - begun)
     run.refresh_from_db(fields=["dispatch", "scheduled", "dispatched_at"])
-    for section_id in sections:
-        fanout.enqueue(
-            "passback_section",
-            run.pk,
-            section_id,
-            run.dispatch,
-            group=f"passback-{run.pk}",
-            interactive=True,
-        )
+    try:
+        for section_id in sections:
+            _enqueue("passback_section", run, run.pk, section_id, run.dispatch, interactive=True)
+    except QueueUnavailable:
+        _undo_dispatch(run, was_scheduled=True)
+        raise
     return run
 
 
 def run_enqueue(run: SyncRun) -> None:
     """Queue the start task of the run as it stands, in its lane."""
-    fanout.enqueue(
-        "passback_start",
-        run.pk,
-        run.dispatch,
-        group=f"passback-{run.pk}",
-        interactive=not run.scheduled,
+    _enqueue("passback_start", run, run.pk, run.dispatch, interactive=not run.scheduled)
+
+
+def _enqueue(task: str, run: SyncRun, *args: int, interactive: bool) -> None:
+    try:
+        fanout.enqueue(task, *args, group=f"passback-{run.pk}", interactive=interactive)
+    except Exception as exc:  # the broker's own error: Redis's, or the database's
+        raise QueueUnavailable(
+            f"The task queue did not take passback #{run.pk} ({type(exc).__name__}: {exc}). "
+            "Nothing was sent. Try again in a minute; if it keeps failing, tell your district "
+            "admin that the task queue (Redis, or the database) is not answering."
+        ) from exc
+
+
+def _undo_dispatch(run: SyncRun, was_scheduled: bool) -> None:
+    """Give the run back to the tasks it had: the ones queued for the new dispatch (if any
+    got through) find it superseded."""
+    SyncRun.objects.filter(pk=run.pk, dispatch=run.dispatch).update(
+        dispatch=run.dispatch - 1, scheduled=was_scheduled
     )
+    run.refresh_from_db(fields=["dispatch", "scheduled"])
 
 
 def run_stalled(run: SyncRun, *, now: datetime | None = None) -> bool:

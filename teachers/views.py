@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Assignment, Course, Person, Section
-from sync.passback import passback_request
+from sync.passback import QueueUnavailable, passback_request
 from sync.policy import policy_get
 from teachers.access import CanvasSignInRequired, course_or_404, courses_for, person_id_for
 from teachers.course_page import course_page
@@ -78,12 +78,21 @@ def post_grades(request: HttpRequest, canvas_id: int) -> HttpResponse:
             post_errors=errors,
             checked=set(_ints(request.POST.getlist("assignment"))),
         )
-    run, created = passback_request(
-        course_id=course.canvas_id,
-        section_ids=form.cleaned_data["section"],
-        assignment_ids=form.cleaned_data["assignment"],
-        requested_by=_display_name(request),
-    )
+    try:
+        run, created = passback_request(
+            course_id=course.canvas_id,
+            section_ids=form.cleaned_data["section"],
+            assignment_ids=form.cleaned_data["assignment"],
+            requested_by=_display_name(request),
+        )
+    except QueueUnavailable as exc:
+        return _course_response(
+            request,
+            course,
+            status=503,
+            post_errors=[str(exc)],
+            checked=set(form.cleaned_data["assignment"]),
+        )
     request.session[SCHEDULED_KEY] = {"run": run.pk, "created": created}
     url = reverse("teachers:course", args=[course.canvas_id])
     chosen = form.cleaned_data["section"]

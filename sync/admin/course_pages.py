@@ -17,7 +17,7 @@ from courses.models import Assignment, Course, Person
 from sync.admin.violation_filters import AssignmentChosenFilter, CourseChosenFilter, TeacherFilter
 from sync.admin.violations import ViolationColumns
 from sync.models import Violation
-from sync.passback import passback_request
+from sync.passback import QueueUnavailable, passback_request
 
 
 def violations_link(label: str, **filters: object) -> str:
@@ -75,10 +75,16 @@ class CourseWithViolationsAdmin(CourseAdmin):
         """Queue a passback run per selected course (joining any run already in progress)."""
         started, joined = [], []
         for course_id in queryset.values_list("canvas_id", flat=True):
-            run, created = passback_request(
-                course_id=course_id, requested_by=request.user.get_username()
-            )
+            try:
+                run, created = passback_request(
+                    course_id=course_id, requested_by=request.user.get_username()
+                )
+            except QueueUnavailable as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                break  # the next course would meet the same queue
             (started if created else joined).append(f"#{run.pk}")
+        if not (started or joined):
+            return
         parts = []
         if started:
             parts.append(f"Queued passback runs {', '.join(started)}")

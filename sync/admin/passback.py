@@ -263,10 +263,18 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def _retry(self, request: HttpRequest, queryset: QuerySet[SyncRun], failed_only: bool) -> None:
         summaries = []
         for run in queryset.order_by("pk"):
-            retried = passback.passback_retry(
-                run_id=run.pk, failed_only=failed_only, requested_by=request.user.get_username()
-            )
+            try:
+                retried = passback.passback_retry(
+                    run_id=run.pk,
+                    failed_only=failed_only,
+                    requested_by=request.user.get_username(),
+                )
+            except passback.QueueUnavailable as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                break  # the next run would meet the same queue
             summaries.append(retry_summary(run, retried))
+        if not summaries:
+            return
         what = "Failed grades retried" if failed_only else "Runs retried"
         self.message_user(request, f"{what}: {'; '.join(summaries)}.", messages.SUCCESS)
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -257,6 +258,21 @@ def test_requesting_a_sync_queues_a_run_and_answers_202(staff_client, course, en
     assert enqueued == [("sync.tasks.passback_start", run.pk, 1)]
 
 
+def test_a_sync_request_when_the_task_queue_is_down_answers_503_and_queues_nothing(
+    staff_client, course, monkeypatch
+):
+    def queue_down(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+
+    response = staff_client.post(sync_url(100), {}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("The task queue did not take passback #")
+    assert not SyncRun.objects.filter(status__in=SyncRun.ACTIVE).exists()
+
+
 def test_a_sync_request_may_name_sections_and_assignments(staff_client, course, enqueued):
     factories.section(101, course)
     factories.section(102, course)
@@ -382,4 +398,5 @@ def test_the_schema_documents_the_passback_endpoints_and_their_filters(staff_cli
         "202",
         "400",
         "404",
+        "503",
     }

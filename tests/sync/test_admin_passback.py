@@ -4,6 +4,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+import redis
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.db import connection
@@ -585,3 +586,46 @@ def test_the_course_list_action_queues_a_passback_run_per_course(admin_client, m
     assert run.status == "queued"
     assert queued == [("sync.tasks.passback_start", run.pk, 1)]
     assert f"Queued passback runs #{run.pk}" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_course_list_action_says_when_the_task_queue_is_down(admin_client, monkeypatch):
+    from courses.models import Account, Course
+
+    def queue_down(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+    Account.objects.create(canvas_id=1, name="root")
+    course = Course.objects.create(
+        canvas_id=77, account_id=1, name="Algebra", workflow_state="available"
+    )
+
+    response = admin_client.post(
+        "/admin/courses/course/",
+        {"action": "pass_back", "_selected_action": [str(course.pk)]},
+        follow=True,
+    )
+
+    ((level, text),) = messages_of(response)
+    assert level == "error" and "The task queue did not take passback" in text
+    run = SyncRun.objects.get(course_id=77)
+    assert run.status == "failed" and run.message == text  # the course is not held
+
+
+def test_retrying_when_the_task_queue_is_down_says_so_and_keeps_the_run_as_it_was(
+    admin_client: Client, monkeypatch
+) -> None:
+    running = make_passback(status="running")
+
+    def queue_down(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+
+    response = run_action(admin_client, "retry_run", running)
+
+    ((level, text),) = messages_of(response)
+    assert level == "error" and f"did not take passback #{running.pk}" in text
+    running.refresh_from_db()
+    assert (running.status, running.dispatch) == ("running", 1)

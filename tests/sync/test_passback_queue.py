@@ -4,12 +4,13 @@ resumed, and tasks queued before a run was queued again do nothing."""
 from datetime import timedelta
 
 import pytest
+import redis
 from django.utils import timezone
 
 from sync import passback_send
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
 from sync.passback import passback_plan, passback_request, passback_retry
-from sync.passback_queue import STALLED_AFTER, run_dispatch, run_stalled
+from sync.passback_queue import STALLED_AFTER, QueueUnavailable, run_dispatch, run_stalled
 from sync.tasks import passback_district, passback_section, passback_start
 from tests.sync.queued_tasks import queued_tasks
 
@@ -233,3 +234,48 @@ def test_a_section_begun_before_a_person_moves_the_run_ahead_is_finished_by_its_
     assert not AssignmentOutcome.objects.filter(
         run=run, section_id=section, status="pending"
     ).exists()
+
+
+def queue_down(*args, **kwargs):
+    raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_a_run_the_task_queue_does_not_take_is_closed_and_does_not_hold_its_course(
+    imported_with_sis, queued, monkeypatch
+):
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+    with pytest.raises(QueueUnavailable, match="Nothing was sent. Try again in a minute"):
+        passback_request(course_id=100, requested_by="teacher")
+    run = SyncRun.objects.get()
+    assert run.status == "failed" and run.finished_at and "ConnectionError" in run.message
+
+    monkeypatch.undo()
+    fresh, created = passback_request(course_id=100, requested_by="teacher")
+    assert created and fresh.pk != run.pk
+
+
+def test_a_nightly_run_not_moved_ahead_for_a_queue_down_goes_on_in_its_lane(
+    imported_with_sis, queued, monkeypatch
+):
+    run = nightly_run()
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+
+    joined, created = passback_request(course_id=100, requested_by="teacher")
+
+    assert (joined.pk, created) == (run.pk, False)
+    run.refresh_from_db()
+    assert (run.dispatch, run.scheduled, run.status) == (1, True, "queued")
+
+
+def test_a_stalled_run_the_queue_does_not_take_again_keeps_the_tasks_it_had(
+    imported_with_sis, queued, monkeypatch
+):
+    run = planned(passback_request(course_id=100, requested_by="teacher")[0])
+    backdate(run, STALLED_AFTER + timedelta(minutes=1))
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+
+    with pytest.raises(QueueUnavailable):
+        passback_request(course_id=100, requested_by="teacher")
+
+    run.refresh_from_db()
+    assert run.dispatch == 1 and run.status == "running"

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import redis
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
@@ -271,6 +272,28 @@ def test_posting_while_a_run_is_active_joins_it(world):
     page = response.content.decode()
     assert "already under way" in page
     assert reverse("teachers:run", args=[active.pk]) in page
+
+
+def test_post_grades_when_the_task_queue_is_down_says_so_and_leaves_the_course_free(
+    world, monkeypatch
+):
+    def queue_down(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("django_q.tasks.async_task", queue_down)
+    post = {"section": [MINE * 10], "assignment": [MINE * 1000]}
+    response = world["client"].post(reverse("teachers:post_grades", args=[MINE]), post)
+
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "The task queue did not take passback" in page and "Nothing was sent" in page
+    assert "Try again in a minute" in page
+    assert not SyncRun.objects.filter(course_id=MINE, status__in=SyncRun.ACTIVE).exists()
+
+    monkeypatch.undo()  # the queue is back: the next Post Grades makes a run of its own
+    response = world["client"].post(reverse("teachers:post_grades", args=[MINE]), post)
+    assert response.status_code == 302
+    assert SyncRun.objects.filter(course_id=MINE).count() == 2
 
 
 def test_post_grades_without_an_assignment_says_so_and_sends_nothing(world):

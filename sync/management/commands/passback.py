@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courses.models import Course
 from sync.models import SyncRun
-from sync.passback import passback_counts, passback_execute, passback_request
+from sync.passback import QueueUnavailable, passback_counts, passback_execute, passback_request
 
 
 class Command(BaseCommand):
@@ -27,13 +27,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Course {course_id} has not been imported; run import_canvas or check the id."
             )
-        run, created = passback_request(
-            course_id=course_id,
-            section_ids=options["section"],
-            assignment_ids=options["assignment"],
-            requested_by="passback command",
-            enqueue=not options["wait"],
-        )
+        try:
+            run, created = passback_request(
+                course_id=course_id,
+                section_ids=options["section"],
+                assignment_ids=options["assignment"],
+                requested_by="passback command",
+                enqueue=not options["wait"],
+            )
+        except QueueUnavailable as exc:
+            raise CommandError(f"{exc} (Or run it here with --wait.)") from exc
         if options["wait"]:
             if created:
                 run = passback_execute(run.pk)
