@@ -55,36 +55,43 @@ def run_joined(run: SyncRun, *, scheduled: bool) -> None:
         run_dispatch(run, interactive=not (scheduled and run.scheduled))
     elif run.scheduled and not scheduled:
         try:
-            if run.status == SyncRun.Status.QUEUED:
-                run_dispatch(run, interactive=True)
-            else:
-                run_ahead(run)
+            run_ahead(run)
         except QueueUnavailable:  # the run goes on in the nightly lane
             logger.warning("Passback #%s not moved ahead: the task queue is down", run.pk)
 
 
 def run_ahead(run: SyncRun) -> SyncRun:
-    """Move a running run's sections that no task has begun to the interactive lane.
+    """Move what no task has begun of a run to the interactive lane: its start while it is
+    still queued, else its sections no task has begun sending.
 
-    A section a worker is sending goes on; the tasks queued for the others find the run queued
-    again when they come up, and do nothing (sync/passback_send.py checks under the same lock).
+    Decided under the run's lock, as it is now: a section a worker is sending goes on, and the
+    tasks queued before find the run queued again when they come up, and do nothing (a plan and
+    a section's start check the same lock), so nothing is planned or sent by two tasks.
     """
     with transaction.atomic():
-        SyncRun.objects.select_for_update().filter(pk=run.pk).values_list("pk").get()
-        SyncRun.objects.filter(pk=run.pk).update(
-            dispatch=F("dispatch") + 1, scheduled=False, dispatched_at=timezone.now()
-        )
-        pending = AssignmentOutcome.objects.filter(run=run, status=AssignmentOutcome.Status.PENDING)
-        begun = set(
-            pending.filter(send_started_at__isnull=False).values_list("section_id", flat=True)
-        )
-        sections = sorted(set(pending.values_list("section_id", flat=True)) - begun)
-    run.refresh_from_db(fields=["dispatch", "scheduled", "dispatched_at"])
+        locked = SyncRun.objects.select_for_update().filter(pk=run.pk)
+        status = locked.values_list("status", flat=True).get()
+        if status not in SyncRun.ACTIVE:
+            return run  # it finished meanwhile
+        was_scheduled = locked.values_list("scheduled", flat=True).get()
+        locked.update(dispatch=F("dispatch") + 1, scheduled=False, dispatched_at=timezone.now())
+        sections = []
+        if status == SyncRun.Status.RUNNING:
+            pending = AssignmentOutcome.objects.filter(
+                run=run, status=AssignmentOutcome.Status.PENDING
+            )
+            begun = pending.filter(send_started_at__isnull=False).values_list(
+                "section_id", flat=True
+            )
+            sections = sorted(set(pending.values_list("section_id", flat=True)) - set(begun))
+    run.refresh_from_db(fields=["status", "dispatch", "scheduled", "dispatched_at"])
     try:
+        if status == SyncRun.Status.QUEUED:
+            run_enqueue(run)
         for section_id in sections:
             _enqueue("passback_section", run, run.pk, section_id, run.dispatch, interactive=True)
     except QueueUnavailable:
-        _undo_dispatch(run, was_scheduled=True)
+        _undo_dispatch(run, was_scheduled)
         raise
     return run
 

@@ -10,7 +10,13 @@ from django.utils import timezone
 from sync import passback_send
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
 from sync.passback import passback_plan, passback_request, passback_retry
-from sync.passback_queue import STALLED_AFTER, QueueUnavailable, run_dispatch, run_stalled
+from sync.passback_queue import (
+    STALLED_AFTER,
+    QueueUnavailable,
+    run_dispatch,
+    run_joined,
+    run_stalled,
+)
 from sync.tasks import passback_district, passback_section, passback_start
 from tests.sync.queued_tasks import queued_tasks
 
@@ -279,3 +285,21 @@ def test_a_stalled_run_the_queue_does_not_take_again_keeps_the_tasks_it_had(
 
     run.refresh_from_db()
     assert run.dispatch == 1 and run.status == "running"
+
+
+def test_moving_a_run_ahead_goes_by_what_it_is_now_not_what_the_request_read(
+    imported_with_sis, queued
+):
+    run = nightly_run()
+    as_read = SyncRun.objects.get(pk=run.pk)  # the request read it while it was queued
+    passback_start(run.pk, 1)  # then a worker planned it, and began sending one section
+    section = min(section_tasks())
+    AssignmentOutcome.objects.filter(run=run, section_id=section).update(
+        send_started_at=timezone.now()
+    )
+
+    run_joined(as_read, scheduled=False)
+
+    moved = [(func, args) for func, args, _ in queued_tasks() if args[-1] == 2]
+    assert moved and all(func.endswith("passback_section") for func, _ in moved)
+    assert section not in {args[1] for _, args in moved}
