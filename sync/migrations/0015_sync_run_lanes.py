@@ -14,7 +14,9 @@ class Migration(migrations.Migration):
             name="dispatch",
             field=models.PositiveIntegerField(
                 default=1,
-                help_text="Raised each time the run is queued again (a person asking for a queued run, a retry, the nightly resuming a stalled run): tasks queued before find nothing to do.",
+                help_text="Raised each time the run is queued again (a person asking for a "
+                "queued run, a retry, the nightly resuming a stalled run): tasks queued before "
+                "find nothing to do.",
             ),
         ),
         migrations.AddField(
@@ -32,7 +34,8 @@ class Migration(migrations.Migration):
             name="scheduled",
             field=models.BooleanField(
                 default=False,
-                help_text="Queued by the nightly schedule: its tasks wait while runs a person asked for go first.",
+                help_text="Queued by the nightly schedule: its tasks wait while runs a person "
+                "asked for go first.",
             ),
         ),
     ]

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,6 +14,7 @@ from tests.api import factories
 from tests.api.factories import T0
 from tests.sync.fake_sis import FakeSis
 from tests.sync.fakes import small_district
+from tests.sync.queued_tasks import queue_down
 
 pytestmark = pytest.mark.django_db
 
@@ -261,9 +261,6 @@ def test_requesting_a_sync_queues_a_run_and_answers_202(staff_client, course, en
 def test_a_sync_request_when_the_task_queue_is_down_answers_503_and_queues_nothing(
     staff_client, course, monkeypatch
 ):
-    def queue_down(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
     monkeypatch.setattr("django_q.tasks.async_task", queue_down)
 
     response = staff_client.post(sync_url(100), {}, format="json")

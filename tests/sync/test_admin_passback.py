@@ -4,7 +4,6 @@ import itertools
 from datetime import timedelta
 
 import pytest
-import redis
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.db import connection
@@ -27,6 +26,7 @@ from tests.courses.test_admin import (
     make_person,
     make_section,
 )
+from tests.sync.queued_tasks import queue_down
 from tests.sync.test_admin_violations import make_district_admin
 
 pytestmark = pytest.mark.django_db
@@ -592,9 +592,6 @@ def test_the_course_list_action_queues_a_passback_run_per_course(admin_client, m
 def test_the_course_list_action_says_when_the_task_queue_is_down(admin_client, monkeypatch):
     from courses.models import Account, Course
 
-    def queue_down(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
     monkeypatch.setattr("django_q.tasks.async_task", queue_down)
     Account.objects.create(canvas_id=1, name="root")
     course = Course.objects.create(
@@ -617,9 +614,6 @@ def test_retrying_when_the_task_queue_is_down_says_so_and_keeps_the_run_as_it_wa
     admin_client: Client, monkeypatch
 ) -> None:
     running = make_passback(status="running")
-
-    def queue_down(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr("django_q.tasks.async_task", queue_down)
 

@@ -4,7 +4,6 @@ resumed, and tasks queued before a run was queued again do nothing."""
 from datetime import timedelta
 
 import pytest
-import redis
 from django.utils import timezone
 
 from sync import passback_send
@@ -18,7 +17,7 @@ from sync.passback_queue import (
     run_stalled,
 )
 from sync.tasks import passback_district, passback_section, passback_start
-from tests.sync.queued_tasks import queued_tasks
+from tests.sync.queued_tasks import queue_down, queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -240,10 +239,6 @@ def test_a_section_begun_before_a_person_moves_the_run_ahead_is_finished_by_its_
     assert not AssignmentOutcome.objects.filter(
         run=run, section_id=section, status="pending"
     ).exists()
-
-
-def queue_down(*args, **kwargs):
-    raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
 def test_a_run_the_task_queue_does_not_take_is_closed_and_does_not_hold_its_course(

@@ -5,7 +5,6 @@ import json
 from datetime import timedelta
 
 import pytest
-import redis
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
@@ -15,6 +14,7 @@ from courses.models import Assignment, AssignmentOverride, Enrollment, Section
 from sync.models import AssignmentOutcome, GradeOutcome, SyncRun
 from sync.permissions import DISTRICT_ADMIN_GROUP
 from sync.violations import violations_refresh
+from tests.sync.queued_tasks import queue_down
 from tests.teachers.page_helpers import build_course, signed_in, teacher
 
 pytestmark = pytest.mark.django_db
@@ -277,9 +277,6 @@ def test_posting_while_a_run_is_active_joins_it(world):
 def test_post_grades_when_the_task_queue_is_down_says_so_and_leaves_the_course_free(
     world, monkeypatch
 ):
-    def queue_down(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
     monkeypatch.setattr("django_q.tasks.async_task", queue_down)
     post = {"section": [MINE * 10], "assignment": [MINE * 1000]}
     response = world["client"].post(reverse("teachers:post_grades", args=[MINE]), post)
